@@ -1,0 +1,166 @@
+"""The store owner's settings, stored in Saleor's PluginConfiguration, parsed in one place."""
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Dict, List, Optional, Tuple
+
+from django.core.exceptions import ValidationError
+
+from .domain.dunning import FinalAction, parse_retry_schedule
+from .error_codes import SubscriptionErrorCode
+
+
+class Field:
+    ACTIVE = "active"
+    STRIPE_SECRET_KEY = "Stripe secret key"
+    STRIPE_PUBLISHABLE_KEY = "Stripe publishable key"
+    STRIPE_API_BASE = "Stripe API base URL"
+    RETRY_SCHEDULE = "Payment retry schedule"
+    FINAL_ACTION = "Action after the last failed retry"
+    RENEWAL_BATCH_SIZE = "Renewal batch size"
+    CHARGES_PER_SECOND = "Charge requests per second"
+    UPGRADE_BILLING = "Upgrade billing"
+    ALLOW_PAUSE = "Allow pausing"
+    MAX_PAUSE_CYCLES = "Maximum pause length in cycles"
+    REFUND_UNUSED_ON_CANCEL = "Refund unused time on immediate cancellation"
+
+
+UPGRADE_IMMEDIATELY = "immediately"
+UPGRADE_NEXT_RENEWAL = "next_renewal"
+
+DEFAULT_CONFIGURATION: List[Dict] = [
+    {"name": Field.STRIPE_SECRET_KEY, "value": ""},
+    {"name": Field.STRIPE_PUBLISHABLE_KEY, "value": ""},
+    {"name": Field.STRIPE_API_BASE, "value": ""},
+    {"name": Field.RETRY_SCHEDULE, "value": "1,3,7"},
+    {"name": Field.FINAL_ACTION, "value": FinalAction.CANCEL.value},
+    {"name": Field.RENEWAL_BATCH_SIZE, "value": "100"},
+    {"name": Field.CHARGES_PER_SECOND, "value": "25"},
+    {"name": Field.UPGRADE_BILLING, "value": UPGRADE_IMMEDIATELY},
+    {"name": Field.ALLOW_PAUSE, "value": True},
+    {"name": Field.MAX_PAUSE_CYCLES, "value": "3"},
+    {"name": Field.REFUND_UNUSED_ON_CANCEL, "value": False},
+]
+
+
+@dataclass(frozen=True)
+class SubscriptionSettings:
+    active: bool
+    stripe_secret_key: str
+    stripe_publishable_key: str
+    stripe_api_base: str
+    retry_schedule: Tuple[timedelta, ...]
+    final_action: FinalAction
+    renewal_batch_size: int
+    charges_per_second: float
+    upgrade_billing: str
+    allow_pause: bool
+    max_pause_cycles: int
+    refund_unused_on_cancel: bool
+
+
+def _positive_int(value, field: str, maximum: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        number = 0
+    if not 1 <= number <= maximum:
+        raise ValidationError(
+            {field: ValidationError(
+                "%s must be a whole number from 1 to %d." % (field, maximum),
+                code=SubscriptionErrorCode.INVALID.value,
+            )}
+        )
+    return number
+
+
+def _choice(value, field: str, allowed) -> str:
+    value = str(value or "").strip()
+    if value not in allowed:
+        raise ValidationError(
+            {field: ValidationError(
+                "{} must be one of: {}.".format(field, ", ".join(allowed)),
+                code=SubscriptionErrorCode.INVALID.value,
+            )}
+        )
+    return value
+
+
+def _as_bool(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)
+
+
+def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSettings:
+    """Validate and parse the stored items; raises ValidationError keyed by field name."""
+    values = {item["name"]: item.get("value") for item in DEFAULT_CONFIGURATION}
+    values.update({item["name"]: item.get("value") for item in configuration or []})
+    try:
+        schedule = parse_retry_schedule(str(values[Field.RETRY_SCHEDULE] or ""))
+    except ValueError as error:
+        raise ValidationError(
+            {Field.RETRY_SCHEDULE: ValidationError(
+                str(error), code=SubscriptionErrorCode.INVALID.value
+            )}
+        )
+    api_base = str(values[Field.STRIPE_API_BASE] or "").strip().rstrip("/")
+    if api_base and not api_base.startswith(("http://", "https://")):
+        raise ValidationError(
+            {Field.STRIPE_API_BASE: ValidationError(
+                "Stripe API base URL must start with http:// or https://.",
+                code=SubscriptionErrorCode.INVALID.value,
+            )}
+        )
+    secret = str(values[Field.STRIPE_SECRET_KEY] or "").strip()
+    if secret and not secret.startswith(("sk_", "rk_")):
+        raise ValidationError(
+            {Field.STRIPE_SECRET_KEY: ValidationError(
+                "A Stripe secret key starts with sk_ (or rk_ for a restricted key).",
+                code=SubscriptionErrorCode.INVALID.value,
+            )}
+        )
+    return SubscriptionSettings(
+        active=bool(active),
+        stripe_secret_key=secret,
+        stripe_publishable_key=str(values[Field.STRIPE_PUBLISHABLE_KEY] or "").strip(),
+        stripe_api_base=api_base,
+        retry_schedule=schedule,
+        final_action=FinalAction(
+            _choice(values[Field.FINAL_ACTION], Field.FINAL_ACTION, [a.value for a in FinalAction])
+        ),
+        renewal_batch_size=_positive_int(values[Field.RENEWAL_BATCH_SIZE], Field.RENEWAL_BATCH_SIZE, 1000),
+        charges_per_second=float(
+            _positive_int(values[Field.CHARGES_PER_SECOND], Field.CHARGES_PER_SECOND, 1000)
+        ),
+        upgrade_billing=_choice(
+            values[Field.UPGRADE_BILLING], Field.UPGRADE_BILLING,
+            [UPGRADE_IMMEDIATELY, UPGRADE_NEXT_RENEWAL],
+        ),
+        allow_pause=_as_bool(values[Field.ALLOW_PAUSE]),
+        max_pause_cycles=_positive_int(values[Field.MAX_PAUSE_CYCLES], Field.MAX_PAUSE_CYCLES, 24),
+        refund_unused_on_cancel=_as_bool(values[Field.REFUND_UNUSED_ON_CANCEL]),
+    )
+
+
+def load_settings() -> SubscriptionSettings:
+    """The current settings, read from the database (plugins keep no state between calls)."""
+    from saleor.plugins.models import PluginConfiguration
+
+    from . import PLUGIN_ID
+
+    stored: Optional[PluginConfiguration] = PluginConfiguration.objects.filter(
+        identifier=PLUGIN_ID
+    ).first()
+    if stored is None:
+        return parse_settings(False, DEFAULT_CONFIGURATION)
+    return parse_settings(stored.active, stored.configuration)
+
+
+def require_active() -> SubscriptionSettings:
+    current = load_settings()
+    if not current.active:
+        raise ValidationError(
+            "Subscriptions are switched off in this store.",
+            code=SubscriptionErrorCode.PLUGIN_INACTIVE.value,
+        )
+    return current

@@ -1,0 +1,21 @@
+from enum import Enum
+
+
+class SubscriptionErrorCode(Enum):
+    GRAPHQL_ERROR = "graphql_error"
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    REQUIRED = "required"
+    UNIQUE = "unique"
+    PLUGIN_INACTIVE = "plugin_inactive"
+    PERMISSION_DENIED = "permission_denied"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    PLAN_NOT_AVAILABLE = "plan_not_available"
+    PLAN_NOT_FOR_VARIANT = "plan_not_for_variant"
+    PAYMENT_METHOD_REQUIRED = "payment_method_required"
+    PAYMENT_ERROR = "payment_error"
+    INVALID_STATUS = "invalid_status"
+    NOT_ALLOWED = "not_allowed"
+    SAME_PLAN = "same_plan"
+    OTHER_FAMILY = "other_family"
+    AMOUNT_TOO_HIGH = "amount_too_high"

@@ -1,0 +1,16 @@
+"""Stripe gateway for checkouts that start subscriptions: it leaves a reusable card behind."""
+from saleor.plugins.base_plugin import BasePlugin
+
+from .. import GATEWAY_ID
+
+
+class SubscriptionStripeGatewayPlugin(BasePlugin):
+    PLUGIN_ID = GATEWAY_ID
+    PLUGIN_NAME = "Stripe (subscriptions)"
+    PLUGIN_DESCRIPTION = (
+        "Stripe payments that keep the card for off-session renewals. Uses the Stripe keys "
+        "of the Subscriptions plugin."
+    )
+    DEFAULT_ACTIVE = True
+    DEFAULT_CONFIGURATION = []
+    CONFIG_STRUCTURE = {}

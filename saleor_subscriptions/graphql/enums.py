@@ -1,0 +1,18 @@
+import graphene
+
+from ..domain.periods import IntervalUnit
+from ..domain.states import Status
+from ..models import ActorType, EventType
+
+SubscriptionIntervalUnitEnum = graphene.Enum(
+    "SubscriptionIntervalUnit", [(unit.name, unit.value) for unit in IntervalUnit]
+)
+SubscriptionStatusEnum = graphene.Enum(
+    "SubscriptionStatus", [(status.name, status.value) for status in Status]
+)
+SubscriptionEventTypeEnum = graphene.Enum(
+    "SubscriptionEventType", [(value.upper(), value) for value, _label in EventType.CHOICES]
+)
+SubscriptionActorTypeEnum = graphene.Enum(
+    "SubscriptionActorType", [(value.upper(), value) for value, _label in ActorType.CHOICES]
+)

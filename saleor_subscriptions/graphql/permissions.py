@@ -1,0 +1,68 @@
+"""Who is asking: staff/app permissions and subscription ownership, checked on every field."""
+from typing import Optional, Tuple
+
+from django.core.exceptions import ValidationError
+from saleor.core.permissions import OrderPermissions
+from saleor.graphql.decorators import _permission_required
+
+from ..error_codes import SubscriptionErrorCode
+from ..models import ActorType, Subscription
+
+
+def can_manage_orders(context) -> bool:
+    return _permission_required((OrderPermissions.MANAGE_ORDERS,), context)
+
+
+def actor(context) -> Tuple[str, Optional[object], Optional[object]]:
+    """(actor type, user, app) for the event rows a mutation writes."""
+    app = getattr(context, "app", None)
+    if app is not None:
+        return ActorType.APP, None, app
+    user = context.user if context.user.is_authenticated else None
+    if user is not None and user.is_staff and can_manage_orders(context):
+        return ActorType.STAFF, user, None
+    return ActorType.CUSTOMER, user, None
+
+
+def visible_subscriptions(context):
+    """What the requester may see: everything for MANAGE_ORDERS, else only their own."""
+    if can_manage_orders(context):
+        return Subscription.objects.all()
+    if context.user.is_authenticated:
+        return Subscription.objects.filter(user=context.user)
+    return Subscription.objects.none()
+
+
+def get_subscription_or_error(context, global_id: str, field: str = "id") -> Subscription:
+    """The subscription behind a global id, if the requester may act on it.
+
+    Another customer's subscription answers "not found", like a missing one, so ids cannot be
+    probed.
+    """
+    from graphql_relay import from_global_id
+
+    try:
+        type_name, pk = from_global_id(global_id)
+        pk = int(pk)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise ValidationError(
+            {field: ValidationError(
+                f"Couldn't resolve to a subscription: {global_id}",
+                code=SubscriptionErrorCode.INVALID.value,
+            )}
+        )
+    if type_name != "CustomerSubscription":
+        raise ValidationError(
+            {field: ValidationError(
+                "Must receive a CustomerSubscription id.",
+                code=SubscriptionErrorCode.INVALID.value,
+            )}
+        )
+    subscription = visible_subscriptions(context).filter(pk=pk).first()
+    if subscription is None:
+        raise ValidationError(
+            {field: ValidationError(
+                "Subscription not found.", code=SubscriptionErrorCode.NOT_FOUND.value
+            )}
+        )
+    return subscription

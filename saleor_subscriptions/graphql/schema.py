@@ -1,0 +1,87 @@
+"""Queries and mutations the plugin adds to Saleor's schema."""
+import graphene
+from saleor.graphql.core.fields import FilterInputConnectionField, PrefetchingConnectionField
+
+from ..models import SubscriptionPlan as PlanModel
+from . import permissions
+from .filters import SubscriptionFilterInput
+from .types import CustomerSubscription, SubscriptionPlan
+
+
+def _decode_pk(global_id, expected_type):
+    from graphql_relay import from_global_id
+
+    try:
+        type_name, pk = from_global_id(global_id)
+        return int(pk) if type_name == expected_type else None
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+
+
+class SubscriptionQueries(graphene.ObjectType):
+    subscription_plans = PrefetchingConnectionField(
+        SubscriptionPlan,
+        variant_id=graphene.ID(description="Only the plans of this product variant."),
+        product_id=graphene.ID(description="Only the plans of this product's variants."),
+        description="Active subscription plans with their prices; open to visitors.",
+    )
+    subscription_plan = graphene.Field(
+        SubscriptionPlan,
+        id=graphene.ID(required=True),
+        description="One active subscription plan; open to visitors.",
+    )
+    my_subscriptions = PrefetchingConnectionField(
+        CustomerSubscription, description="The signed-in customer's own subscriptions."
+    )
+    customer_subscription = graphene.Field(
+        CustomerSubscription,
+        id=graphene.ID(required=True),
+        description="One subscription, for its owner or staff with MANAGE_ORDERS.",
+    )
+    customer_subscriptions = FilterInputConnectionField(
+        CustomerSubscription,
+        filter=SubscriptionFilterInput(),
+        description="All subscriptions, for staff with MANAGE_ORDERS.",
+    )
+
+    @staticmethod
+    def resolve_subscription_plans(_root, _info, variant_id=None, product_id=None, **_kwargs):
+        qs = PlanModel.objects.filter(is_active=True).select_related("variant__product")
+        if variant_id is not None:
+            qs = qs.filter(variant_id=_decode_pk(variant_id, "ProductVariant"))
+        if product_id is not None:
+            qs = qs.filter(variant__product_id=_decode_pk(product_id, "Product"))
+        return qs
+
+    @staticmethod
+    def resolve_subscription_plan(_root, _info, id):
+        pk = _decode_pk(id, "SubscriptionPlan")
+        return PlanModel.objects.filter(pk=pk, is_active=True).first() if pk else None
+
+    @staticmethod
+    def resolve_my_subscriptions(_root, info, **_kwargs):
+        from ..models import Subscription
+
+        user = info.context.user
+        if not user.is_authenticated:
+            return Subscription.objects.none()
+        return Subscription.objects.filter(user=user).select_related("plan")
+
+    @staticmethod
+    def resolve_customer_subscription(_root, info, id):
+        pk = _decode_pk(id, "CustomerSubscription")
+        if pk is None:
+            return None
+        return permissions.visible_subscriptions(info.context).filter(pk=pk).first()
+
+    @staticmethod
+    def resolve_customer_subscriptions(_root, info, **_kwargs):
+        from saleor.core.exceptions import PermissionDenied
+
+        if not permissions.can_manage_orders(info.context):
+            raise PermissionDenied()
+        return permissions.visible_subscriptions(info.context).select_related("plan")
+
+
+class SubscriptionMutations(graphene.ObjectType):
+    pass

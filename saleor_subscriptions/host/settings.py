@@ -1,0 +1,45 @@
+"""Host settings: Saleor 2.10.1's settings plus the subscriptions app, plugins and URLconf.
+
+Point DJANGO_SETTINGS_MODULE here, or copy the few additions below into your own settings.
+"""
+import os
+from datetime import timedelta
+
+import dj_database_url
+from saleor.settings import *
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default="postgres://postgres@127.0.0.1:5432/saleor_subscriptions", conn_max_age=600
+    )
+}
+
+INSTALLED_APPS = INSTALLED_APPS + ["saleor_subscriptions"]
+
+PLUGINS = PLUGINS + [
+    "saleor_subscriptions.plugin.SubscriptionsPlugin",
+    "saleor_subscriptions.gateway.plugin.SubscriptionStripeGatewayPlugin",
+]
+
+ROOT_URLCONF = "saleor_subscriptions.host.urls"
+
+# The wheel ships no templates: Saleor's e-mails and the playground use ours.
+TEMPLATES[0]["DIRS"] = [os.path.join(_HERE, "templates")] + TEMPLATES[0]["DIRS"]
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "store@example.com")
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "") == "1"
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = "UTC"
+
+SUBSCRIPTIONS_RENEWAL_INTERVAL = timedelta(
+    seconds=int(os.environ.get("SUBSCRIPTIONS_RENEWAL_INTERVAL_SECONDS", "300"))
+)
+CELERY_BEAT_SCHEDULE = {
+    "subscriptions-renew-due": {
+        "task": "saleor_subscriptions.tasks.renew_due_subscriptions_task",
+        "schedule": SUBSCRIPTIONS_RENEWAL_INTERVAL,
+    },
+}

@@ -1,0 +1,314 @@
+"""Plans, subscriptions, billing cycles, payment attempts and the event history."""
+from uuid import uuid4
+
+from django.conf import settings
+from django.contrib.postgres.fields import JSONField
+from django.db import models
+from django.utils import timezone
+from django_prices.models import MoneyField
+
+AMOUNT = {"max_digits": 12, "decimal_places": 3}
+
+# Mirrors domain.periods.IntervalUnit and domain.states.Status (kept literal so that
+# migrations do not depend on importing the domain layer).
+INTERVAL_UNIT_CHOICES = [("day", "Day"), ("week", "Week"), ("month", "Month"), ("year", "Year")]
+STATUS_CHOICES = [
+    ("trialing", "Trialing"),
+    ("active", "Active"),
+    ("past_due", "Past due"),
+    ("paused", "Paused"),
+    ("cancelled", "Cancelled"),
+    ("expired", "Expired"),
+]
+
+
+class SubscriptionPlan(models.Model):
+    variant = models.ForeignKey(
+        "product.ProductVariant", related_name="subscription_plans", on_delete=models.CASCADE
+    )
+    name = models.CharField(max_length=255)
+    # Plans of one family are the tiers a customer can move between (basic < medium < platinum).
+    family = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    tier_rank = models.PositiveIntegerField(default=0)
+    interval_unit = models.CharField(max_length=8, choices=INTERVAL_UNIT_CHOICES)
+    interval_count = models.PositiveIntegerField(default=1)
+    currency = models.CharField(max_length=3)
+    price_amount = models.DecimalField(null=True, blank=True, **AMOUNT)
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    trial_days = models.PositiveIntegerField(default=0)
+    signup_fee_amount = models.DecimalField(default=0, **AMOUNT)
+    signup_fee = MoneyField(amount_field="signup_fee_amount", currency_field="currency")
+    # None: renews until cancelled.
+    billing_cycles = models.PositiveIntegerField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("variant_id", "tier_rank", "pk")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def interval(self):
+        from .domain.periods import Interval, IntervalUnit
+
+        return Interval(IntervalUnit(self.interval_unit), self.interval_count)
+
+
+class Subscription(models.Model):
+    token = models.UUIDField(default=uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+        on_delete=models.SET_NULL,
+    )
+    email = models.EmailField()
+    plan = models.ForeignKey(SubscriptionPlan, related_name="subscriptions", on_delete=models.PROTECT)
+    variant = models.ForeignKey(
+        "product.ProductVariant", null=True, related_name="+", on_delete=models.SET_NULL
+    )
+    quantity = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, db_index=True)
+
+    currency = models.CharField(max_length=3)
+    # The price agreed at subscribe time (grandfathered when the plan's price changes).
+    unit_price_amount = models.DecimalField(**AMOUNT)
+    unit_price = MoneyField(amount_field="unit_price_amount", currency_field="currency")
+    # A credit carried to the next renewal (immediate downgrades, goodwill).
+    credit_amount = models.DecimalField(default=0, **AMOUNT)
+    credit = MoneyField(amount_field="credit_amount", currency_field="currency")
+
+    # Billing dates are computed from the anchor so month ends never drift.
+    anchor_at = models.DateTimeField()
+    cycle_index = models.PositiveIntegerField(default=0)
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    next_billing_at = models.DateTimeField(null=True, blank=True)
+    trial_end_at = models.DateTimeField(null=True, blank=True)
+    paid_cycles = models.PositiveIntegerField(default=0)
+
+    cancel_at_period_end = models.BooleanField(default=False)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=32, blank=True, default="")
+    cancel_reason_text = models.TextField(blank=True, default="")
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_resumes_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    scheduled_plan = models.ForeignKey(
+        SubscriptionPlan, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    scheduled_quantity = models.PositiveIntegerField(null=True, blank=True)
+
+    shipping_address = models.ForeignKey(
+        "account.Address", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    billing_address = models.ForeignKey(
+        "account.Address", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    shipping_method = models.ForeignKey(
+        "shipping.ShippingMethod", null=True, blank=True, related_name="+",
+        on_delete=models.SET_NULL,
+    )
+    origin_order = models.ForeignKey(
+        "order.Order", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+
+    gateway = models.CharField(max_length=64, blank=True, default="")
+    customer_reference = models.CharField(max_length=255, blank=True, default="")
+    payment_method_reference = models.CharField(max_length=255, blank=True, default="")
+    card_brand = models.CharField(max_length=40, blank=True, default="")
+    card_last4 = models.CharField(max_length=4, blank=True, default="")
+    card_exp_month = models.PositiveIntegerField(null=True, blank=True)
+    card_exp_year = models.PositiveIntegerField(null=True, blank=True)
+
+    # Set aside after repeated non-payment failures so one bad row never blocks a batch.
+    parked_at = models.DateTimeField(null=True, blank=True)
+    parked_reason = models.TextField(blank=True, default="")
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes = [models.Index(fields=["status", "next_billing_at"], name="subs_due_idx")]
+
+    def __str__(self):
+        return f"Subscription {self.token}"
+
+
+class EventType:
+    CREATED = "created"
+    TRIAL_STARTED = "trial_started"
+    TRIAL_ENDED = "trial_ended"
+    RENEWAL_ORDER_CREATED = "renewal_order_created"
+    RENEWED = "renewed"
+    PAYMENT_FAILED = "payment_failed"
+    PAYMENT_RETRY_SCHEDULED = "payment_retry_scheduled"
+    PAYMENT_RETRIED = "payment_retried"
+    PAYMENT_RECOVERED = "payment_recovered"
+    PAYMENT_ACTION_REQUIRED = "payment_action_required"
+    DUNNING_EXHAUSTED = "dunning_exhausted"
+    PLAN_CHANGED = "plan_changed"
+    PLAN_CHANGE_SCHEDULED = "plan_change_scheduled"
+    PLAN_CHANGE_CANCELLED = "plan_change_cancelled"
+    QUANTITY_CHANGED = "quantity_changed"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    RENEWAL_SKIPPED = "renewal_skipped"
+    CANCELLATION_SCHEDULED = "cancellation_scheduled"
+    CANCELLATION_UNDONE = "cancellation_undone"
+    CANCELLED = "cancelled"
+    REACTIVATED = "reactivated"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+    PAYMENT_METHOD_CHANGED = "payment_method_changed"
+    ADDRESS_CHANGED = "address_changed"
+    NEXT_BILLING_DATE_CHANGED = "next_billing_date_changed"
+    PERIOD_EXTENDED = "period_extended"
+    STATUS_CHANGED = "status_changed"
+    PARKED = "parked"
+    RELEASED = "released"
+
+    CHOICES = [
+        (value, value.replace("_", " ").capitalize())
+        for name, value in sorted(vars().items())
+        if name.isupper() and isinstance(value, str)
+    ]
+
+
+class ActorType:
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    APP = "app"
+    SYSTEM = "system"
+
+    CHOICES = [(CUSTOMER, "Customer"), (STAFF, "Staff"), (APP, "App"), (SYSTEM, "System")]
+
+
+class SubscriptionEvent(models.Model):
+    subscription = models.ForeignKey(
+        Subscription, related_name="events", on_delete=models.CASCADE
+    )
+    type = models.CharField(max_length=40, choices=EventType.CHOICES)
+    date = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_type = models.CharField(max_length=16, choices=ActorType.CHOICES)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+",
+        on_delete=models.SET_NULL,
+    )
+    app = models.ForeignKey(
+        "app.App", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    order = models.ForeignKey(
+        "order.Order", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    currency = models.CharField(max_length=3, blank=True, default="")
+    amount = models.DecimalField(null=True, blank=True, **AMOUNT)
+    parameters = JSONField(blank=True, default=dict)
+
+    class Meta:
+        ordering = ("date", "pk")
+
+
+class CycleStatus:
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    ABANDONED = "abandoned"
+
+    CHOICES = [(PENDING, "Pending"), (PAID, "Paid"), (FAILED, "Failed"), (ABANDONED, "Abandoned")]
+
+
+class BillingCycle(models.Model):
+    """One row per billing period: the unique key that makes a renewal happen exactly once."""
+
+    subscription = models.ForeignKey(
+        Subscription, related_name="cycles", on_delete=models.CASCADE
+    )
+    cycle_index = models.PositiveIntegerField()
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=CycleStatus.CHOICES, default=CycleStatus.PENDING)
+    order = models.ForeignKey(
+        "order.Order", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(**AMOUNT)
+    attempt_count = models.PositiveIntegerField(default=0)
+    first_failed_at = models.DateTimeField(null=True, blank=True)
+    next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("subscription_id", "cycle_index")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "cycle_index"], name="subs_one_cycle_per_period"
+            )
+        ]
+
+
+class AttemptStatus:
+    STARTED = "started"  # the call was made; its outcome is unknown until reconciled
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ACTION_REQUIRED = "action_required"
+
+    CHOICES = [
+        (STARTED, "Started"),
+        (SUCCEEDED, "Succeeded"),
+        (FAILED, "Failed"),
+        (ACTION_REQUIRED, "Action required"),
+    ]
+
+
+class PaymentAttempt(models.Model):
+    """Every charge try is data; its key is stored before the gateway is called."""
+
+    subscription = models.ForeignKey(
+        Subscription, related_name="payment_attempts", on_delete=models.CASCADE
+    )
+    cycle = models.ForeignKey(
+        BillingCycle, null=True, blank=True, related_name="attempts", on_delete=models.CASCADE
+    )
+    purpose = models.CharField(max_length=16, default="renewal")
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=AttemptStatus.CHOICES)
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(**AMOUNT)
+    gateway_reference = models.CharField(max_length=255, blank=True, default="")
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+
+
+class StripeCustomer(models.Model):
+    """One Stripe customer per Saleor user, reused across checkouts."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, related_name="stripe_subscription_customer",
+        on_delete=models.CASCADE,
+    )
+    customer_id = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class CheckoutLinePlan(models.Model):
+    """The plan a customer chose for a checkout line; validated again before the order."""
+
+    line = models.OneToOneField(
+        "checkout.CheckoutLine", related_name="subscription_plan_choice", on_delete=models.CASCADE
+    )
+    plan = models.ForeignKey(SubscriptionPlan, related_name="+", on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,94 @@
+"""Fixtures: a real Saleor store built through /graphql/, users, localstripe over HTTP."""
+from decimal import Decimal
+
+import pytest
+
+from saleor_subscriptions import PLUGIN_ID
+from saleor_subscriptions.testing.client import ApiClient
+from saleor_subscriptions.testing.localstripe import LocalStripe
+from saleor_subscriptions.testing.store import add_product, build_store
+from saleor_subscriptions.testing.users import create_user, login
+
+STRIPE_TEST_KEY = "sk_test_subscriptions"
+
+PLUGIN_UPDATE = """
+mutation($id: ID!, $input: PluginUpdateInput!) {
+  pluginUpdate(id: $id, input: $input) {
+    plugin { id active }
+    pluginsErrors { field message code }
+  }
+}"""
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    server = LocalStripe().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(db):
+    return ApiClient()
+
+
+@pytest.fixture
+def superuser(db):
+    return create_user("owner@example.com", superuser=True)
+
+
+@pytest.fixture
+def staff_api(superuser):
+    client = ApiClient()
+    return client.as_user(login(client, superuser.email))
+
+
+@pytest.fixture
+def customer(db):
+    return create_user("customer@example.com")
+
+
+@pytest.fixture
+def customer_api(customer):
+    client = ApiClient()
+    return client.as_user(login(client, customer.email))
+
+
+@pytest.fixture
+def other_customer(db):
+    return create_user("other@example.com")
+
+
+@pytest.fixture
+def other_customer_api(other_customer):
+    client = ApiClient()
+    return client.as_user(login(client, other_customer.email))
+
+
+@pytest.fixture
+def store(staff_api):
+    built = build_store(staff_api)
+    add_product(
+        staff_api, built, "Coffee beans", Decimal("20.00"),
+        {"COFFEE-250G": Decimal("20.00"), "COFFEE-1KG": Decimal("60.00")},
+    )
+    add_product(staff_api, built, "Tea", Decimal("10.00"), {"TEA-100G": Decimal("10.00")})
+    return built
+
+
+def configure_plugin(staff_api, active=True, **values):
+    configuration = [{"name": name, "value": value} for name, value in values.items()]
+    return staff_api.mutate(
+        PLUGIN_UPDATE, {"id": PLUGIN_ID, "input": {"active": active, "configuration": configuration}}
+    )
+
+
+@pytest.fixture
+def plugin_on(staff_api, localstripe):
+    """The plugin switched on the way the dashboard does it, pointed at localstripe."""
+    configure_plugin(
+        staff_api,
+        active=True,
+        **{"Stripe secret key": STRIPE_TEST_KEY, "Stripe API base URL": localstripe.url},
+    )
+    return localstripe
