@@ -1,0 +1,44 @@
+"""The one writer of history rows: call it inside the transaction that changes the state."""
+from typing import Optional
+
+from prices import Money
+
+from ..models import ActorType, Subscription, SubscriptionEvent
+
+
+def record_event(
+    subscription: Subscription,
+    type: str,
+    *,
+    actor_type: str = ActorType.SYSTEM,
+    user=None,
+    app=None,
+    order=None,
+    amount: Optional[Money] = None,
+    **parameters,
+) -> SubscriptionEvent:
+    return SubscriptionEvent.objects.create(
+        subscription=subscription,
+        type=type,
+        actor_type=actor_type,
+        user=user,
+        app=app,
+        order=order,
+        currency=amount.currency if amount is not None else "",
+        amount=amount.amount if amount is not None else None,
+        parameters={key: _jsonable(value) for key, value in parameters.items()},
+    )
+
+
+def _jsonable(value):
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
