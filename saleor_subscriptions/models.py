@@ -129,6 +129,8 @@ class Subscription(models.Model):
     # Set aside after repeated non-payment failures so one bad row never blocks a batch.
     parked_at = models.DateTimeField(null=True, blank=True)
     parked_reason = models.TextField(blank=True, default="")
+    # Set (database clock) while a renewal worker holds this row, so others skip it.
+    renewal_lease_until = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -147,6 +149,7 @@ class EventType:
     TRIAL_ENDED = "trial_ended"
     RENEWAL_ORDER_CREATED = "renewal_order_created"
     RENEWED = "renewed"
+    RENEWAL_FAILED = "renewal_failed"
     PAYMENT_FAILED = "payment_failed"
     PAYMENT_RETRY_SCHEDULED = "payment_retry_scheduled"
     PAYMENT_RETRIED = "payment_retried"
@@ -243,6 +246,9 @@ class BillingCycle(models.Model):
     first_failed_at = models.DateTimeField(null=True, blank=True)
     next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_error = models.TextField(blank=True, default="")
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    # Consecutive failures that were not the card's fault (stock, plan, variant, customer).
+    blocked_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
