@@ -1,0 +1,181 @@
+"""Off-session renewal charges on Stripe PaymentIntents (real `stripe` library over HTTP).
+
+Correctness never depends on Stripe's Idempotency-Key (localstripe ignores it): the key also
+travels in the PaymentIntent's metadata, and `find_charge` looks it up before any second try.
+"""
+import logging
+from typing import Iterable, Optional
+
+import stripe
+from prices import Money
+
+from .. import GATEWAY_ID
+from ..domain.money import from_minor, to_minor
+from . import stripe_client
+from .interface import (
+    CardDetails,
+    ChargeOutcome,
+    ChargeRequest,
+    ChargeResult,
+    PaymentGateway,
+    RefundResult,
+)
+
+logger = logging.getLogger(__name__)
+
+METADATA_KEY = "idempotency_key"
+AUTHENTICATION_REQUIRED = "authentication_required"
+LIST_PAGE_SIZE = 100
+# Errors after which Stripe may or may not have taken the money.
+_UNKNOWN_ERRORS = (stripe.error.APIConnectionError, stripe.error.APIError,
+                   stripe.error.IdempotencyError)
+# Our keys are wrong: nothing happened; try again later, never blame the customer.
+_CONFIG_ERRORS = (stripe.error.AuthenticationError, stripe.error.PermissionError)
+
+
+class StripeGateway(PaymentGateway):
+    saleor_gateway_id = GATEWAY_ID
+
+    def __init__(self, api_key: str, api_base: str = ""):
+        stripe_client.configure(api_base)
+        self._options = stripe_client.request_options(api_key)
+
+    @classmethod
+    def from_settings(cls, settings) -> "StripeGateway":
+        return cls(settings.stripe_secret_key, settings.stripe_api_base)
+
+    # -- charging ---------------------------------------------------------------------------
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        metadata = dict(request.metadata)
+        metadata[METADATA_KEY] = request.idempotency_key
+        try:
+            intent = stripe.PaymentIntent.create(
+                amount=to_minor(request.amount),
+                currency=request.amount.currency.lower(),
+                customer=request.customer_reference,
+                payment_method=request.payment_method_reference,
+                confirm=True,
+                off_session=True,
+                metadata=metadata,
+                idempotency_key=request.idempotency_key,
+                **self._options,
+            )
+        except stripe.error.CardError as error:
+            return _card_error(error, request.amount.currency)
+        except stripe.error.RateLimitError as error:
+            return _error(ChargeOutcome.RATE_LIMITED, error, "rate_limited")
+        except _UNKNOWN_ERRORS as error:
+            return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
+        except _CONFIG_ERRORS as error:
+            return _error(ChargeOutcome.UNKNOWN, error, "gateway_configuration")
+        except stripe.error.InvalidRequestError as error:
+            return _error(ChargeOutcome.INVALID, error, "invalid_request")
+        return intent_result(intent)
+
+    def find_charge(self, request: ChargeRequest) -> Optional[ChargeResult]:
+        """The charge made with request.idempotency_key, None if there is none.
+
+        Answers ChargeResult(UNKNOWN) when Stripe could not be asked (then nothing is known).
+        """
+        best = None
+        try:
+            for intent in self._customer_intents(request.customer_reference):
+                if (intent.get("metadata") or {}).get(METADATA_KEY) != request.idempotency_key:
+                    continue
+                result = intent_result(intent)
+                if best is None or result.succeeded:
+                    best = result
+        except stripe.error.InvalidRequestError as error:
+            # The customer is gone: so is any charge we could find.
+            logger.warning("find_charge: %s", error)
+            return None
+        except stripe.error.StripeError as error:
+            return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
+        return best
+
+    def _customer_intents(self, customer: str) -> Iterable:
+        try:
+            page = stripe.PaymentIntent.list(customer=customer, limit=LIST_PAGE_SIZE, **self._options)
+            by_customer = True
+        except stripe.error.InvalidRequestError as error:
+            # localstripe cannot filter PaymentIntents by customer: list all, filter here.
+            if "Unexpected" not in str(error):
+                raise
+            page = stripe.PaymentIntent.list(limit=LIST_PAGE_SIZE, **self._options)
+            by_customer = False
+        for intent in page.auto_paging_iter():
+            if by_customer or intent.get("customer") == customer:
+                yield intent
+
+    # -- refunds ----------------------------------------------------------------------------
+    def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:
+        try:
+            refund = stripe.Refund.create(
+                payment_intent=reference,
+                amount=to_minor(amount),
+                idempotency_key=idempotency_key,
+                **self._options,
+            )
+        except stripe.error.StripeError as error:
+            return RefundResult(succeeded=False, error_message=_message(error))
+        succeeded = refund.get("status") in ("succeeded", "pending")
+        return RefundResult(succeeded=succeeded, reference=refund["id"],
+                            error_message="" if succeeded else str(refund.get("status")))
+
+
+def intent_result(intent) -> ChargeResult:
+    """Map a PaymentIntent (real Stripe or localstripe) to a ChargeResult."""
+    status = intent.get("status")
+    amount = from_minor(int(intent["amount"]), intent["currency"].upper())
+    reference = intent["id"]
+    if status == "succeeded":
+        return ChargeResult(ChargeOutcome.SUCCEEDED, reference=reference, amount=amount,
+                            card=_card(intent))
+    if status in ("requires_action", "requires_source_action"):
+        return ChargeResult(
+            ChargeOutcome.ACTION_REQUIRED, reference=reference, amount=amount,
+            error_code=AUTHENTICATION_REQUIRED,
+            error_message="The card needs the customer to authenticate the payment.",
+        )
+    if status in ("requires_payment_method", "requires_source", "canceled"):
+        error = intent.get("last_payment_error") or {}
+        code = error.get("decline_code") or error.get("code") or "card_declined"
+        outcome = ChargeOutcome.DECLINED
+        if code == AUTHENTICATION_REQUIRED:
+            outcome = ChargeOutcome.ACTION_REQUIRED
+        return ChargeResult(outcome, reference=reference, amount=amount, error_code=code,
+                            error_message=error.get("message") or "The card was declined.")
+    # processing / requires_confirmation / requires_capture: not (yet) money we can record.
+    return ChargeResult(ChargeOutcome.UNKNOWN, reference=reference, amount=amount,
+                        error_code="status_" + str(status),
+                        error_message="PaymentIntent is %s." % status)
+
+
+def _card(intent) -> Optional[CardDetails]:
+    charges = (intent.get("charges") or {}).get("data") or []
+    details = (charges[0].get("payment_method_details") or {}).get("card") if charges else None
+    if not details:
+        return None
+    return CardDetails(brand=details.get("brand") or "", last4=details.get("last4") or "",
+                       exp_month=details.get("exp_month"), exp_year=details.get("exp_year"))
+
+
+def _message(error: stripe.error.StripeError) -> str:
+    return getattr(error, "user_message", None) or str(error) or error.__class__.__name__
+
+
+def _error(outcome: ChargeOutcome, error: stripe.error.StripeError, default_code: str):
+    code = getattr(error, "code", None) or default_code
+    return ChargeResult(outcome, error_code=str(code), error_message=_message(error))
+
+
+def _card_error(error: stripe.error.CardError, currency: str) -> ChargeResult:
+    body = (getattr(error, "json_body", None) or {}).get("error") or {}
+    intent = body.get("payment_intent") or {}
+    code = body.get("decline_code") or error.code or "card_declined"
+    outcome = ChargeOutcome.DECLINED
+    if error.code == AUTHENTICATION_REQUIRED or code == AUTHENTICATION_REQUIRED:
+        outcome, code = ChargeOutcome.ACTION_REQUIRED, AUTHENTICATION_REQUIRED
+    amount = from_minor(int(intent["amount"]), currency) if intent.get("amount") else None
+    return ChargeResult(outcome, reference=intent.get("id") or "", amount=amount,
+                        error_code=str(code), error_message=_message(error))
