@@ -1,6 +1,8 @@
 """The one writer of history rows: call it inside the transaction that changes the state."""
+from datetime import datetime
 from typing import Optional
 
+from django.utils import timezone
 from prices import Money
 
 from ..models import ActorType, Subscription, SubscriptionEvent
@@ -15,10 +17,13 @@ def record_event(
     app=None,
     order=None,
     amount: Optional[Money] = None,
+    date: Optional[datetime] = None,
     **parameters,
 ) -> SubscriptionEvent:
+    """`date` is the business clock (the `now` passed into services); defaults to the real one."""
     return SubscriptionEvent.objects.create(
         subscription=subscription,
+        date=date or timezone.now(),
         type=type,
         actor_type=actor_type,
         user=user,

@@ -1,0 +1,131 @@
+"""Renewal orders as normal Saleor 2.10 orders: lines, shipping, taxes, stock, `order_created`.
+
+The only module that builds Saleor orders. Failures that are not the card's fault are raised as
+`OrderBlocked` with a stable code, so the renewal service can record them instead of crashing.
+"""
+from decimal import Decimal
+from typing import Optional
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from prices import Money, TaxedMoney
+from saleor.core.exceptions import InsufficientStock
+from saleor.core.taxes import zero_taxed_money
+from saleor.order import OrderStatus
+from saleor.order.actions import cancel_order, order_created
+from saleor.order.emails import send_order_confirmation, send_staff_order_confirmation
+from saleor.order.models import Order, OrderLine
+from saleor.order.utils import recalculate_order
+from saleor.plugins.manager import get_plugins_manager
+from saleor.warehouse.management import allocate_stock
+
+#: order.metadata key marking a renewal order (hooks must not start a new subscription for it)
+RENEWAL_METADATA_KEY = "subscription_renewal"
+CREDIT_DISCOUNT_NAME = "Subscription credit"
+
+
+class OrderBlocked(Exception):
+    """The renewal order cannot be created for a reason that is not a payment failure."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _copy(address):
+    return address.get_copy() if address is not None else None
+
+
+def check_orderable(subscription) -> None:
+    """Raise OrderBlocked when the subscription's product can't be ordered any more."""
+    variant = subscription.variant
+    if variant is None:
+        raise OrderBlocked("variant_deleted", "The subscribed product variant was deleted.")
+    if subscription.billing_address is None and subscription.shipping_address is None:
+        raise OrderBlocked("address_missing", "The subscription has no billing address.")
+    if variant.is_shipping_required():
+        if subscription.shipping_method is None:
+            raise OrderBlocked(
+                "shipping_method_missing", "The subscription's shipping method no longer exists."
+            )
+        if subscription.shipping_address is None:
+            raise OrderBlocked("address_missing", "The subscription has no shipping address.")
+
+
+def create_renewal_order(subscription, cycle_index: int, credit: Decimal = Decimal(0)) -> Order:
+    """Create and place the order for one renewal; call inside the caller's transaction.
+
+    `credit` is taken off the total as an order discount. Raises OrderBlocked (variant deleted,
+    no shipping method, out of stock); the caller's transaction must then roll back.
+    """
+    check_orderable(subscription)
+    variant = subscription.variant
+    product = variant.product
+    shipping_required = variant.is_shipping_required()
+    user = subscription.user
+    currency = subscription.currency
+    billing = subscription.billing_address or subscription.shipping_address
+    order = Order.objects.create(
+        status=OrderStatus.UNFULFILLED,
+        user=user,
+        user_email=user.email if user is not None else subscription.email,
+        billing_address=_copy(billing),
+        shipping_address=_copy(subscription.shipping_address) if shipping_required else None,
+        shipping_method=subscription.shipping_method if shipping_required else None,
+        shipping_method_name=str(subscription.shipping_method) if shipping_required else None,
+        currency=currency,
+        total=zero_taxed_money(currency),
+        metadata={RENEWAL_METADATA_KEY: str(subscription.token), "subscription_cycle": cycle_index},
+    )
+    manager = get_plugins_manager()
+    unit = Money(subscription.unit_price_amount, currency)
+    line = OrderLine(
+        order=order,
+        variant=variant,
+        product_name=str(product),
+        variant_name=str(variant),
+        product_sku=variant.sku,
+        is_shipping_required=shipping_required,
+        quantity=subscription.quantity,
+        unit_price=TaxedMoney(net=unit, gross=unit),
+        tax_rate=Decimal("0.0"),
+    )
+    # Tax plugins compute the taxed unit price from the (untaxed) subscription price.
+    taxed = manager.calculate_order_line_unit(line)
+    line.unit_price = taxed
+    line.tax_rate = taxed.tax.amount / taxed.net.amount if taxed.net.amount else Decimal("0.0")
+    line.save()
+    if shipping_required:
+        order.shipping_price = manager.calculate_order_shipping(order)
+    if credit > 0:
+        order.discount_amount = credit
+        order.discount_name = CREDIT_DISCOUNT_NAME
+    order.save()
+    recalculate_order(order)
+    if variant.track_inventory:
+        country = (order.shipping_address or order.billing_address).country.code
+        try:
+            allocate_stock(line, country, line.quantity)
+        except InsufficientStock:
+            raise OrderBlocked(
+                "out_of_stock", "%s (%s) is out of stock." % (line.product_name, line.product_sku)
+            )
+    order_created(order, user=user if user is not None else AnonymousUser())
+    user_pk = user.pk if user is not None else None
+    transaction.on_commit(lambda: send_order_confirmation.delay(order.pk, "", user_pk))
+    transaction.on_commit(lambda: send_staff_order_confirmation.delay(order.pk, ""))
+    return order
+
+
+def order_total(order: Order) -> Money:
+    return order.total.gross
+
+
+def cancel_unpaid_order(order: Optional[Order]) -> None:
+    """Cancel a renewal order that will never be paid (releases its stock)."""
+    if order is None or order.status in (OrderStatus.CANCELED, OrderStatus.DRAFT):
+        return
+    if order.is_fully_paid() and order.total.gross.amount > 0:
+        return
+    cancel_order(order, user=None)

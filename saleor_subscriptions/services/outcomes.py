@@ -1,0 +1,56 @@
+"""What a renewal run reports, and what it runs with."""
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+from ..gateway.interface import PaymentGateway
+
+RENEWED = "renewed"
+FAILED = "failed"
+SKIPPED = "skipped"
+PENDING = "pending"
+ENDED = "ended"
+
+
+@dataclass
+class RenewalOutcome:
+    subscription_id: int
+    status: str  # renewed, failed, skipped, pending (unknown outcome, retried later), ended
+    detail: str = ""
+    cycle_index: Optional[int] = None
+    order_id: Optional[int] = None
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    counts: Dict[str, int] = field(default_factory=dict)
+    outcomes: List[RenewalOutcome] = field(default_factory=list)
+    inactive: bool = False
+
+    def add(self, outcome: RenewalOutcome) -> None:
+        self.outcomes.append(outcome)
+        self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
+
+    @property
+    def renewed(self) -> int:
+        return self.counts.get(RENEWED, 0)
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get(FAILED, 0) + self.counts.get(PENDING, 0)
+
+    @property
+    def skipped(self) -> int:
+        return self.counts.get(SKIPPED, 0) + self.counts.get(ENDED, 0)
+
+
+@dataclass
+class RenewalContext:
+    settings: object
+    gateway: PaymentGateway
+    sleep: Callable[[float], None] = time.sleep
+    #: called before each gateway request (a request budget); may block
+    throttle: Optional[Callable[[], None]] = None
+
+

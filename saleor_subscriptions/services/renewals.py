@@ -1,0 +1,292 @@
+"""Renewals that bill themselves, exactly once.
+
+Entry points (stable; the benchmark and the Celery tasks call these):
+
+- ``renew_due_subscriptions(now, ...) -> BatchResult``: claim one batch of due subscriptions
+  (new periods and due retries) and renew each.
+- ``renew_subscription(subscription_id, now, force=False, ...) -> RenewalOutcome``: one
+  subscription (operator "renew now" / "retry now" with force=True).
+
+One renewal, in steps that each commit:
+
+1. under the subscription's row lock: the BillingCycle for the next period (unique per
+   subscription and cycle index), the Saleor order, event RENEWAL_ORDER_CREATED;
+2. a PaymentAttempt with a deterministic idempotency key, status STARTED, committed before the
+   gateway is called;
+3. the gateway call (outside any transaction);
+4. under the row lock again: the outcome (Saleor payment + capture, period advanced; or dunning).
+
+A STARTED attempt found later (a crash after step 3, or an unknown outcome) is looked up with
+``gateway.find_charge`` before anything is charged again, and charged again with the same key only
+when the gateway has no such charge.
+"""
+import logging
+from datetime import datetime
+from typing import Callable, Optional
+
+from django.db import transaction
+
+from ..domain import periods
+from ..domain.states import BILLABLE, Status
+from ..models import BillingCycle, CycleStatus, EventType, Subscription
+from . import charging, claiming, dunning
+from .events import record_event
+from .outcomes import (  # noqa: F401  (re-exported: the stable entry points' types)
+    ENDED,
+    FAILED,
+    PENDING,
+    RENEWED,
+    SKIPPED,
+    BatchResult,
+    RenewalContext,
+    RenewalOutcome,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def make_context(settings=None, gateway=None, **kwargs) -> RenewalContext:
+    from ..config import load_settings
+    from ..gateway.registry import get_gateway
+
+    settings = settings if settings is not None else load_settings()
+    if gateway is None:
+        gateway = get_gateway(settings)
+    if "throttle" not in kwargs:
+        kwargs["throttle"] = default_throttle(settings)
+    return RenewalContext(settings=settings, gateway=gateway, **kwargs)
+
+
+def default_throttle(settings) -> Optional[Callable[[], None]]:
+    """The shared request budget (gateway/ratelimit.py) at the store's charges per second."""
+    try:
+        from ..gateway import ratelimit
+    except ImportError:
+        return None
+    factory = getattr(ratelimit, "throttle_for", None)
+    return factory(settings.charges_per_second) if factory is not None else None
+
+
+# -- entry points -----------------------------------------------------------------------------
+
+
+def renew_due_subscriptions(
+    now: datetime, *, limit: Optional[int] = None, context: Optional[RenewalContext] = None
+) -> BatchResult:
+    """Claim one batch of due subscriptions and renew each; does nothing when the plugin is off."""
+    context = context or make_context()
+    if not context.settings.active:
+        return BatchResult(inactive=True)
+    ids = claiming.claim_due(now, limit or context.settings.renewal_batch_size)
+    result = BatchResult(claimed=len(ids))
+    for subscription_id in ids:
+        result.add(process_claimed(subscription_id, now, context))
+    return result
+
+
+def renew_subscription(
+    subscription_id: int, now: datetime, *, force: bool = False,
+    context: Optional[RenewalContext] = None,
+) -> RenewalOutcome:
+    """Renew (or retry) one subscription now. force: ignore next_billing_at / next_retry_at."""
+    context = context or make_context()
+    if not context.settings.active:
+        return RenewalOutcome(subscription_id, SKIPPED, "plugin_inactive")
+    if not claiming.claim_one(subscription_id):
+        return RenewalOutcome(subscription_id, SKIPPED, "not_billable_or_busy")
+    return process_claimed(subscription_id, now, context, force=force)
+
+
+def process_claimed(
+    subscription_id: int, now: datetime, context: RenewalContext, force: bool = False
+) -> RenewalOutcome:
+    """Renew one leased subscription; never raises (errors are recorded on the subscription)."""
+    with claiming.processing_lock(subscription_id) as acquired:
+        if not acquired:
+            return RenewalOutcome(subscription_id, SKIPPED, "busy")
+        try:
+            return _renew(subscription_id, now, context, force)
+        except Exception as error:  # the worker's boundary: record, never crash the batch
+            logger.exception("Renewal of subscription %s failed", subscription_id)
+            _record_internal_error(subscription_id, now, context, error)
+            return RenewalOutcome(subscription_id, FAILED, "internal_error: %s" % error)
+        finally:
+            claiming.release(subscription_id)
+
+
+# -- step 1: the cycle and its order ----------------------------------------------------------
+
+
+def lock_subscription(subscription_id: int) -> Subscription:
+    return (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related(
+            "plan", "variant__product__product_type", "user", "shipping_address",
+            "billing_address", "shipping_method",
+        )
+        .get(pk=subscription_id)
+    )
+
+
+def open_cycle(subscription: Subscription) -> Optional[BillingCycle]:
+    return (
+        BillingCycle.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .filter(subscription=subscription, status__in=claiming.OPEN_CYCLE_STATUSES)
+        .order_by("-cycle_index")
+        .first()
+    )
+
+
+def next_period(subscription: Subscription):
+    """(start, end) of the period that starts at next_billing_at, on the anchor's grid."""
+    start = subscription.next_billing_at
+    end = periods.next_billing_date_after(subscription.anchor_at, subscription.plan.interval, start)
+    return start, end
+
+
+def _renew(subscription_id: int, now: datetime, context: RenewalContext, force: bool):
+    with transaction.atomic():
+        subscription = lock_subscription(subscription_id)
+        outcome = _prepare_cycle(subscription, now, context, force)
+        if isinstance(outcome, RenewalOutcome):
+            return outcome
+        cycle = outcome
+    return charging.charge_cycle(subscription_id, cycle.pk, now, context)
+
+
+def _prepare_cycle(subscription, now, context, force):
+    """The open cycle with its order (created if needed), or a RenewalOutcome if nothing to do."""
+    sid = subscription.pk
+    if subscription.status not in {status.value for status in BILLABLE}:
+        return RenewalOutcome(sid, SKIPPED, "status_%s" % subscription.status)
+    if subscription.parked_at is not None:
+        return RenewalOutcome(sid, SKIPPED, "parked")
+    cycle = open_cycle(subscription)
+    if cycle is None:
+        due = subscription.next_billing_at
+        if due is None or (due > now and not force):
+            return RenewalOutcome(sid, SKIPPED, "not_due")
+        ended = _end_of_term(subscription, now)
+        if ended is not None:
+            return ended
+        cycle = _create_cycle(subscription, now)
+    elif cycle.next_retry_at is not None and cycle.next_retry_at > now and not force:
+        return RenewalOutcome(sid, SKIPPED, "retry_not_due", cycle.cycle_index)
+    if cycle.order_id is None:
+        blocked = _attach_order(subscription, cycle, now, context)
+        if blocked is not None:
+            return blocked
+    return cycle
+
+
+def _end_of_term(subscription, now) -> Optional[RenewalOutcome]:
+    """Fixed terms expire and scheduled cancellations happen instead of a renewal."""
+    plan = subscription.plan
+    sid = subscription.pk
+    if subscription.cancel_at_period_end:
+        previous = dunning.set_status(subscription, Status.CANCELLED)
+        subscription.ended_at = subscription.next_billing_at
+        subscription.cancelled_at = subscription.cancelled_at or now
+        subscription.next_billing_at = None
+        subscription.save()
+        record_event(subscription, EventType.CANCELLED, date=now, previous_status=previous,
+                     reason="cancel_at_period_end")
+        return RenewalOutcome(sid, ENDED, "cancelled_at_period_end")
+    if plan.billing_cycles is not None and subscription.paid_cycles >= plan.billing_cycles:
+        if subscription.status != Status.ACTIVE.value:
+            return RenewalOutcome(sid, SKIPPED, "term_over_status_%s" % subscription.status)
+        previous = dunning.set_status(subscription, Status.EXPIRED)
+        subscription.ended_at = subscription.next_billing_at
+        subscription.next_billing_at = None
+        subscription.save()
+        record_event(subscription, EventType.EXPIRED, date=now, previous_status=previous,
+                     paid_cycles=subscription.paid_cycles)
+        return RenewalOutcome(sid, ENDED, "expired")
+    return None
+
+
+def _create_cycle(subscription, now) -> BillingCycle:
+    start, end = next_period(subscription)
+    index = subscription.cycle_index + 1
+    cycle, created = BillingCycle.objects.get_or_create(
+        subscription=subscription,
+        cycle_index=index,
+        defaults=dict(
+            period_start=start, period_end=end, currency=subscription.currency,
+            amount=subscription.unit_price_amount * subscription.quantity, next_retry_at=now,
+            created_at=now,
+        ),
+    )
+    if not created and cycle.status == CycleStatus.ABANDONED:
+        # Reactivated after dunning gave up on this period: bill it afresh.
+        cycle.status, cycle.order = CycleStatus.PENDING, None
+        cycle.attempt_count, cycle.blocked_count, cycle.first_failed_at = 0, 0, None
+        cycle.next_retry_at, cycle.error_code, cycle.last_error = now, "", ""
+        cycle.period_start, cycle.period_end = start, end
+        cycle.save()
+    return cycle
+
+
+def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]:
+    from ..saleor_adapter.orders import OrderBlocked, create_renewal_order, order_total
+
+    sid = subscription.pk
+    problem = _blocking_problem(subscription)
+    order = None
+    if problem is None:
+        credit = min(subscription.credit_amount, cycle.amount)
+        try:
+            with transaction.atomic():
+                order = create_renewal_order(subscription, cycle.cycle_index, credit)
+        except OrderBlocked as blocked:
+            problem = (blocked.code, blocked.message)
+    if problem is not None:
+        state = dunning.record_blocked(subscription, cycle, *problem, now, context.settings)
+        cycle.save()
+        subscription.save()
+        return RenewalOutcome(sid, FAILED, "%s: %s (%s)" % (problem + (state,)), cycle.cycle_index)
+    total = order_total(order)
+    subscription.credit_amount -= order.discount_amount
+    cycle.order = order
+    cycle.amount = total.amount
+    cycle.status = CycleStatus.PENDING
+    cycle.next_retry_at = now
+    cycle.blocked_count = 0
+    cycle.error_code = cycle.last_error = ""
+    cycle.save()
+    subscription.save()
+    record_event(subscription, EventType.RENEWAL_ORDER_CREATED, date=now, order=order,
+                 amount=total, cycle_index=cycle.cycle_index,
+                 period_start=cycle.period_start, period_end=cycle.period_end)
+    return None
+
+
+def _blocking_problem(subscription):
+    if not subscription.plan.is_active:
+        return "plan_archived", "The plan %r is archived." % subscription.plan.name
+    if subscription.user_id is None:
+        return "customer_deleted", "The customer's account was deleted."
+    if not subscription.customer_reference or not subscription.payment_method_reference:
+        return "payment_method_missing", "The subscription has no stored card."
+    return None
+
+
+def _record_internal_error(subscription_id: int, now: datetime, context, error: Exception) -> None:
+    """An unexpected error: count it like a blocked renewal so the row leaves the due set."""
+    message = ("%s: %s" % (error.__class__.__name__, error))[:1000]
+    try:
+        with transaction.atomic():
+            subscription = lock_subscription(subscription_id)
+            cycle = open_cycle(subscription)
+            if cycle is None and subscription.next_billing_at is not None:
+                cycle = _create_cycle(subscription, now)
+            if cycle is None:
+                dunning.park(subscription, "internal_error: " + message, now)
+            else:
+                dunning.record_blocked(subscription, cycle, "internal_error", message, now,
+                                       context.settings)
+                cycle.save()
+            subscription.save()
+    except Exception:  # the database itself is failing: the lease keeps others away for now
+        logger.exception("Could not record the failure of subscription %s", subscription_id)

@@ -1,0 +1,125 @@
+"""Subscriptions ready to renew, built with the ORM, and real Stripe cards in localstripe.
+
+Shipped with the package so integrators can test renewals against their own store.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Optional
+
+import stripe
+
+from ..domain import periods
+from ..gateway import stripe_client
+from ..models import BillingCycle, CycleStatus, Subscription, SubscriptionPlan
+from .store import US_ADDRESS
+
+GOOD_CARD = "4242424242424242"
+DECLINED_CARD = "4000000000000341"  # attaches, then every charge is declined
+AUTHENTICATION_CARD = "4000002760003184"  # every off-session charge needs 3-D Secure
+
+
+@dataclass
+class StripeCard:
+    customer_id: str
+    payment_method_id: str
+
+
+def stripe_options(api_base: str, api_key: str):
+    stripe_client.configure(api_base)
+    return stripe_client.request_options(api_key)
+
+
+def create_card(api_base: str, api_key: str, email: str, number: str = GOOD_CARD,
+                customer_id: Optional[str] = None) -> StripeCard:
+    """A Stripe customer (new unless given) with `number` attached as a PaymentMethod."""
+    options = stripe_options(api_base, api_key)
+    if customer_id is None:
+        customer_id = stripe.Customer.create(email=email, **options)["id"]
+    method = stripe.PaymentMethod.create(
+        type="card", card={"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        **options,
+    )
+    stripe.PaymentMethod.attach(method["id"], customer=customer_id, **options)
+    return StripeCard(customer_id, method["id"])
+
+
+def payment_intents(api_base: str, api_key: str, customer_id: str):
+    """All PaymentIntents of a customer (localstripe cannot filter: list all, filter here)."""
+    options = stripe_options(api_base, api_key)
+    return [intent for intent in stripe.PaymentIntent.list(limit=100, **options).auto_paging_iter()
+            if intent.get("customer") == customer_id]
+
+
+def variant_from_global_id(global_id: str):
+    from graphql_relay import from_global_id
+    from saleor.product.models import ProductVariant
+
+    return ProductVariant.objects.get(pk=int(from_global_id(global_id)[1]))
+
+
+def shipping_method_from_global_id(global_id: str):
+    from graphql_relay import from_global_id
+    from saleor.shipping.models import ShippingMethod
+
+    return ShippingMethod.objects.get(pk=int(from_global_id(global_id)[1]))
+
+
+def us_address():
+    from saleor.account.models import Address
+
+    return Address.objects.create(
+        first_name=US_ADDRESS["firstName"], last_name=US_ADDRESS["lastName"],
+        street_address_1=US_ADDRESS["streetAddress1"], city=US_ADDRESS["city"],
+        postal_code=US_ADDRESS["postalCode"], country=US_ADDRESS["country"],
+        country_area=US_ADDRESS["countryArea"], phone=US_ADDRESS["phone"],
+    )
+
+
+def make_plan(variant, *, name="Monthly", interval_unit="month", interval_count=1,
+              price=Decimal("20.00"), trial_days=0, billing_cycles=None, currency="USD"):
+    return SubscriptionPlan.objects.create(
+        variant=variant, name=name, interval_unit=interval_unit, interval_count=interval_count,
+        currency=currency, price_amount=price, trial_days=trial_days,
+        billing_cycles=billing_cycles,
+    )
+
+
+def make_subscription(plan, user, card: StripeCard, *, start: datetime, quantity: int = 1,
+                      trial_end: Optional[datetime] = None, shipping_method=None,
+                      unit_price: Optional[Decimal] = None) -> Subscription:
+    """A subscription as checkout leaves it: period 0 paid at `start` (or a trial until
+    `trial_end`, which is then the anchor and the first charge)."""
+    anchor = trial_end or start
+    interval = plan.interval
+    if trial_end is not None:
+        status, paid, period_end, next_billing = "trialing", 0, trial_end, trial_end
+    else:
+        period_end = periods.billing_date(anchor, interval, 1)
+        status, paid, next_billing = "active", 1, period_end
+    address = us_address()
+    subscription = Subscription.objects.create(
+        user=user, email=user.email if user else "guest@example.com", plan=plan,
+        variant=plan.variant, quantity=quantity, status=status, currency=plan.currency,
+        unit_price_amount=unit_price if unit_price is not None else plan.price_amount,
+        anchor_at=anchor, cycle_index=0, current_period_start=start,
+        current_period_end=period_end, next_billing_at=next_billing, trial_end_at=trial_end,
+        paid_cycles=paid, shipping_address=address, billing_address=us_address(),
+        shipping_method=shipping_method, gateway="saleor.subscriptions.stripe",
+        customer_reference=card.customer_id, payment_method_reference=card.payment_method_id,
+        card_brand="visa", card_last4="4242", created_at=start,
+    )
+    BillingCycle.objects.create(
+        subscription=subscription, cycle_index=0, period_start=start, period_end=period_end,
+        status=CycleStatus.PAID, currency=plan.currency,
+        amount=Decimal(0) if trial_end else subscription.unit_price_amount * quantity,
+    )
+    return subscription
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def days(count: int) -> timedelta:
+    return timedelta(days=count)
