@@ -14,3 +14,13 @@ class SubscriptionStripeGatewayPlugin(BasePlugin):
     DEFAULT_ACTIVE = True
     DEFAULT_CONFIGURATION = []
     CONFIG_STRUCTURE = {}
+
+    def refund_payment(self, payment_information, previous_value):
+        """Refunds of renewal payments (recorded under this gateway id) from the dashboard."""
+        if not self.active:
+            return previous_value
+        from ..config import load_settings
+        from ..saleor_adapter.payments import refund_through
+        from .stripe_gateway import StripeGateway
+
+        return refund_through(StripeGateway.from_settings(load_settings()), payment_information)

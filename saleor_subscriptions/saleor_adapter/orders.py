@@ -102,7 +102,7 @@ def create_renewal_order(subscription, cycle_index: int, credit: Decimal = Decim
         order.discount_amount = credit
         order.discount_name = CREDIT_DISCOUNT_NAME
     order.save()
-    recalculate_order(order)
+    recalculate_order(order, update_voucher_discount=False)
     if variant.track_inventory:
         country = (order.shipping_address or order.billing_address).country.code
         try:

@@ -4,6 +4,7 @@ The order becomes fully charged through Saleor's own `gateway_postprocess` (so `
 fires), and the payment's gateway is ours, so a dashboard refund comes back to our gateway plugin.
 """
 from typing import Optional
+from uuid import uuid4
 
 from prices import Money
 from saleor.payment import ChargeStatus, TransactionKind
@@ -74,3 +75,19 @@ def record_captured_charge(
     )
     gateway_postprocess(transaction, payment)
     return payment
+
+
+def refund_through(gateway, payment_information) -> GatewayResponse:
+    """Answer Saleor's refund_payment (dashboard orderRefund) with our gateway's refund."""
+    amount = Money(payment_information.amount, payment_information.currency)
+    result = gateway.refund(payment_information.token, amount, "refund:%s" % uuid4())
+    return GatewayResponse(
+        is_success=result.succeeded,
+        action_required=False,
+        kind=TransactionKind.REFUND,
+        amount=payment_information.amount,
+        currency=payment_information.currency,
+        transaction_id=result.reference or payment_information.token,
+        error=result.error_message or None,
+        raw_response={"refund": result.reference},
+    )

@@ -51,3 +51,44 @@ def test_trial_then_first_charge_then_monthly_renewals(renewal):
         assert payment.charge_status == ChargeStatus.FULLY_CHARGED
         assert payment.gateway == "saleor.subscriptions.stripe"
     assert event_types(subscription).count(EventType.RENEWED) == 4
+
+
+def test_yearly_plan_anchored_on_february_29(renewal):
+    subscription = renewal.subscription(plan=renewal.plan(interval_unit="year"),
+                                        start=utc(2028, 2, 29, 9))
+    assert subscription.next_billing_at == utc(2029, 2, 28, 9)
+    assert renewal.run(utc(2029, 2, 28, 9)) == {"renewed": 1}
+    subscription.refresh_from_db()
+    assert subscription.next_billing_at == utc(2030, 2, 28, 9)
+    for year in (2030, 2031):
+        assert renewal.run(utc(year, 2, 28, 9)) == {"renewed": 1}
+    subscription.refresh_from_db()
+    assert subscription.next_billing_at == utc(2032, 2, 29, 9)  # back on the 29th in a leap year
+
+
+def test_month_end_anchor_does_not_drift_after_february(renewal):
+    subscription = renewal.subscription(start=utc(2027, 1, 31, 8))
+    seen = []
+    for _ in range(3):
+        now = subscription.next_billing_at
+        assert renewal.run(now) == {"renewed": 1}
+        subscription.refresh_from_db()
+        seen.append(subscription.next_billing_at)
+    assert seen == [utc(2027, 3, 31, 8), utc(2027, 4, 30, 8), utc(2027, 5, 31, 8)]
+
+
+def test_fixed_term_expires_after_the_last_paid_cycle(renewal):
+    card = renewal.card()
+    subscription = renewal.subscription(plan=renewal.plan(billing_cycles=3), card=card,
+                                        start=utc(2028, 1, 10, 10))
+    assert renewal.run(utc(2028, 2, 10, 10)) == {"renewed": 1}
+    assert renewal.run(utc(2028, 3, 10, 10)) == {"renewed": 1}
+    assert renewal.run(utc(2028, 4, 10, 10)) == {"ended": 1}
+    assert renewal.run(utc(2028, 9, 10, 10)) == {}
+    subscription.refresh_from_db()
+    assert subscription.status == "expired"
+    assert subscription.paid_cycles == 3
+    assert subscription.ended_at == utc(2028, 4, 10, 10)
+    assert subscription.next_billing_at is None
+    assert EventType.EXPIRED in event_types(subscription)
+    assert len(renewal.intents(card.customer_id)) == 2
