@@ -290,3 +290,14 @@ def _record_internal_error(subscription_id: int, now: datetime, context, error: 
             subscription.save()
     except Exception:  # the database itself is failing: the lease keeps others away for now
         logger.exception("Could not record the failure of subscription %s", subscription_id)
+
+
+def release_subscription(subscription_id: int, now: datetime, **actor) -> bool:
+    """Operator: un-park a subscription; its open cycle is due again at once. False if not parked."""
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)
+        if subscription.parked_at is None:
+            return False
+        dunning.release(subscription, now, **actor)
+        subscription.save()
+    return True
