@@ -1,0 +1,80 @@
+"""Build the demo store through Saleor's GraphQL API (idempotent): staff, products, plans."""
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+
+from ... import PLUGIN_ID
+from ...testing.client import ApiClient
+from ...testing.store import add_product, build_store
+from ...testing.users import create_user, login
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin"
+
+PLUGIN_UPDATE = """
+mutation($id: ID!, $input: PluginUpdateInput!) {
+  pluginUpdate(id: $id, input: $input) { pluginsErrors { field message code } }
+}"""
+PLAN_CREATE = """
+mutation($input: SubscriptionPlanCreateInput!) {
+  subscriptionPlanCreate(input: $input) {
+    plan { id name } subscriptionErrors { field message code }
+  }
+}"""
+
+# (product, base price, {sku: price}, [plan inputs for the first variant / by sku])
+CATALOGUE = [
+    ("Coffee beans", "20.00", {"COFFEE-250G": "20.00", "COFFEE-1KG": "60.00"}),
+    ("Tea", "10.00", {"TEA-100G": "10.00"}),
+    ("Coffee club", "30.00", {"CLUB-BASIC": "15.00", "CLUB-MEDIUM": "25.00", "CLUB-PLATINUM": "45.00"}),
+]
+PLANS = [
+    ("COFFEE-250G", {"name": "Monthly, save 10%", "intervalUnit": "MONTH", "intervalCount": 1,
+                     "discountPercent": "10"}),
+    ("COFFEE-250G", {"name": "Every 2 weeks", "intervalUnit": "WEEK", "intervalCount": 2,
+                     "price": "9.50"}),
+    ("COFFEE-1KG", {"name": "Monthly with a 14-day trial", "intervalUnit": "MONTH",
+                    "intervalCount": 1, "discountPercent": "15", "trialDays": 14,
+                    "signupFee": "5.00"}),
+    ("TEA-100G", {"name": "Yearly tea, 12 cycles", "intervalUnit": "YEAR", "intervalCount": 1,
+                  "price": "99.00", "billingCycles": 12}),
+    ("CLUB-BASIC", {"name": "Club basic", "intervalUnit": "MONTH", "intervalCount": 1,
+                    "price": "15.00", "family": "coffee-club", "tierRank": 1}),
+    ("CLUB-MEDIUM", {"name": "Club medium", "intervalUnit": "MONTH", "intervalCount": 1,
+                     "price": "25.00", "family": "coffee-club", "tierRank": 2}),
+    ("CLUB-PLATINUM", {"name": "Club platinum", "intervalUnit": "MONTH", "intervalCount": 1,
+                       "price": "45.00", "family": "coffee-club", "tierRank": 3}),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo store: staff admin@example.com/admin, products, plans, plugin on."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--stripe-secret-key", default="sk_test_demo")
+        parser.add_argument("--stripe-api-base", default="")
+
+    def handle(self, *args, **options):
+        from saleor.account.models import User
+        from saleor.product.models import ProductVariant
+
+        if not User.objects.filter(email=ADMIN_EMAIL).exists():
+            admin = create_user(ADMIN_EMAIL, superuser=True)
+            admin.set_password(ADMIN_PASSWORD)
+            admin.save(update_fields=["password"])
+        api = ApiClient()
+        staff = api.as_user(login(api, ADMIN_EMAIL, ADMIN_PASSWORD))
+        staff.mutate(PLUGIN_UPDATE, {"id": PLUGIN_ID, "input": {"active": True, "configuration": [
+            {"name": "Stripe secret key", "value": options["stripe_secret_key"]},
+            {"name": "Stripe API base URL", "value": options["stripe_api_base"]},
+        ]}})
+        if ProductVariant.objects.filter(sku="COFFEE-250G").exists():
+            self.stdout.write("Demo store already exists; plugin configuration refreshed.")
+            return
+        store = build_store(staff)
+        for name, price, variants in CATALOGUE:
+            add_product(staff, store, name, Decimal(price),
+                        {sku: Decimal(value) for sku, value in variants.items()})
+        for sku, plan in PLANS:
+            staff.mutate(PLAN_CREATE, {"input": dict(plan, variantId=store.variants[sku])})
+        self.stdout.write("Demo store created: %d variants, %d plans." % (len(store.variants), len(PLANS)))
