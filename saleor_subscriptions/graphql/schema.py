@@ -5,6 +5,7 @@ from saleor.graphql.core.fields import FilterInputConnectionField, PrefetchingCo
 from ..models import SubscriptionPlan as PlanModel
 from . import permissions
 from .filters import SubscriptionFilterInput
+from .mutations.renewals import SubscriptionRelease, SubscriptionRenewNow, SubscriptionRetryPayment
 from .types import CustomerSubscription, SubscriptionPlan
 
 
@@ -84,4 +85,6 @@ class SubscriptionQueries(graphene.ObjectType):
 
 
 class SubscriptionMutations(graphene.ObjectType):
-    pass
+    subscription_renew_now = SubscriptionRenewNow.Field()
+    subscription_retry_payment = SubscriptionRetryPayment.Field()
+    subscription_release = SubscriptionRelease.Field()

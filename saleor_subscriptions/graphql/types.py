@@ -114,6 +114,40 @@ class SubscriptionEvent(CountableDjangoObjectType):
         return root.parameters
 
 
+class SubscriptionBillingCycle(CountableDjangoObjectType):
+    status = graphene.String(required=True, description="pending, paid, failed or abandoned.")
+    amount = graphene.Field(Money, required=True, description="What the period costs.")
+    order_id = graphene.ID(description="The Saleor renewal order.")
+    attempt_count = graphene.Int(required=True, description="Failed payment attempts.")
+    error_code = graphene.String(description="Why the last try failed (e.g. card_declined).")
+    last_error = graphene.String(description="The last failure, in words.")
+
+    class Meta:
+        model = models.BillingCycle
+        interfaces = [relay.Node]
+        description = "One billing period of a subscription and how its renewal went."
+        only_fields = ["id", "cycle_index", "period_start", "period_end", "next_retry_at",
+                       "first_failed_at", "order"]
+
+    @staticmethod
+    def resolve_amount(root, _info):
+        from prices import Money as PricesMoney
+
+        return PricesMoney(root.amount, root.currency)
+
+    @staticmethod
+    def resolve_order_id(root, _info):
+        return graphene.Node.to_global_id("Order", root.order_id) if root.order_id else None
+
+    @staticmethod
+    def resolve_error_code(root, _info):
+        return root.error_code or None
+
+    @staticmethod
+    def resolve_last_error(root, _info):
+        return root.last_error or None
+
+
 class CustomerSubscription(CountableDjangoObjectType):
     status = SubscriptionStatusEnum(required=True)
     plan = graphene.Field(SubscriptionPlan, required=True)
@@ -126,6 +160,13 @@ class CustomerSubscription(CountableDjangoObjectType):
     origin_order_id = graphene.ID()
     card_last4 = graphene.String()
     card_brand = graphene.String()
+    billing_cycles = graphene.List(
+        graphene.NonNull(SubscriptionBillingCycle), required=True,
+        description="Billing periods, newest first, with their renewal orders and failures.",
+    )
+    last_renewal_error = graphene.String(
+        description="Why the current renewal is failing, if it is (open cycle's last error)."
+    )
 
     class Meta:
         model = models.Subscription
@@ -159,6 +200,19 @@ class CustomerSubscription(CountableDjangoObjectType):
             "parked_reason",
             "created_at",
         ]
+
+    @staticmethod
+    def resolve_billing_cycles(root, _info):
+        return root.cycles.order_by("-cycle_index")
+
+    @staticmethod
+    def resolve_last_renewal_error(root, _info):
+        cycle = root.cycles.filter(status__in=["pending", "failed"]).exclude(
+            last_error="").order_by("-cycle_index").first()
+        if cycle is None:
+            return root.parked_reason or None
+        return "%s: %s" % (cycle.error_code, cycle.last_error) if cycle.error_code else (
+            cycle.last_error)
 
     @staticmethod
     def resolve_events(root, _info):
