@@ -31,10 +31,10 @@ class Renewals:
         self.variant = rf.variant_from_global_id(store.variants["COFFEE-250G"])
         self.shipping_method = rf.shipping_method_from_global_id(store.shipping_method_id)
 
-    def configure(self, **values):
+    def configure(self, active=True, **values):
         values.setdefault("Stripe secret key", STRIPE_TEST_KEY)
         values.setdefault("Stripe API base URL", self.localstripe.url)
-        configure_plugin(self.staff_api, active=True, **values)
+        configure_plugin(self.staff_api, active=active, **values)
 
     def card(self, number=rf.GOOD_CARD, customer_id=None):
         return rf.create_card(self.localstripe.url, STRIPE_TEST_KEY, self.customer.email, number,
