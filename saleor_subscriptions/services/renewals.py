@@ -59,12 +59,14 @@ def make_context(settings=None, gateway=None, **kwargs) -> RenewalContext:
 
 def default_throttle(settings) -> Optional[Callable[[], None]]:
     """The shared request budget (gateway/ratelimit.py) at the store's charges per second."""
+    from .pacing import Pacer
+
     try:
         from ..gateway import ratelimit
     except ImportError:
-        return None
-    factory = getattr(ratelimit, "throttle_for", None)
-    return factory(settings.charges_per_second) if factory is not None else None
+        ratelimit = None
+    factory = getattr(ratelimit, "throttle_for", None) or Pacer
+    return factory(settings.charges_per_second)
 
 
 # -- entry points -----------------------------------------------------------------------------
