@@ -3,6 +3,8 @@
 Hooks delegate to services; every hook returns `previous_value` untouched when the plugin is
 inactive, because Saleor's manager calls inactive plugins too.
 """
+from copy import deepcopy
+
 from django.core.exceptions import ValidationError
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 
@@ -13,6 +15,21 @@ _STRING = ConfigurationTypeField.STRING
 _BOOLEAN = ConfigurationTypeField.BOOLEAN
 
 
+class _FreshCopy:
+    """A class attribute that hands out a deep copy on every read.
+
+    Saleor's manager passes DEFAULT_CONFIGURATION itself to a plugin without a stored row, and
+    pluginUpdate then edits that list in place: the process-wide defaults would take on the
+    values of the first update (even an invalid one).
+    """
+
+    def __init__(self, value):
+        self.value = value
+
+    def __get__(self, _instance, _owner):
+        return deepcopy(self.value)
+
+
 class SubscriptionsPlugin(BasePlugin):
     PLUGIN_ID = PLUGIN_ID
     PLUGIN_NAME = "Subscriptions"
@@ -21,7 +38,7 @@ class SubscriptionsPlugin(BasePlugin):
         "dunning on failed payments."
     )
     DEFAULT_ACTIVE = False
-    DEFAULT_CONFIGURATION = DEFAULT_CONFIGURATION
+    DEFAULT_CONFIGURATION = _FreshCopy(DEFAULT_CONFIGURATION)
     CONFIG_STRUCTURE = {
         Field.STRIPE_SECRET_KEY: {
             "type": ConfigurationTypeField.SECRET,
@@ -81,6 +98,23 @@ class SubscriptionsPlugin(BasePlugin):
             "help_text": "Refund the unused part of the period when cancelling immediately.",
         },
     }
+
+    @classmethod
+    def save_plugin_configuration(cls, plugin_configuration, cleaned_data):
+        # Saleor 2.10's manager get_or_creates the row *before* validating, with the model's
+        # default active=True: the first pluginUpdate of a store would switch subscriptions on,
+        # even one that fails validation. A row we never saved has no name (nothing in Saleor
+        # sets it): start it from DEFAULT_ACTIVE and drop it again if the update is invalid.
+        first_save = not plugin_configuration.name
+        if first_save:
+            plugin_configuration.active = cls.DEFAULT_ACTIVE
+        plugin_configuration.name = cls.PLUGIN_NAME
+        try:
+            return super().save_plugin_configuration(plugin_configuration, cleaned_data)
+        except ValidationError:
+            if first_save:
+                plugin_configuration.delete()
+            raise
 
     @classmethod
     def validate_plugin_configuration(cls, plugin_configuration):

@@ -2,7 +2,7 @@
 from typing import Optional, Tuple
 
 from django.core.exceptions import ValidationError
-from saleor.core.permissions import OrderPermissions
+from saleor.core.permissions import OrderPermissions, ProductPermissions
 from saleor.graphql.decorators import _permission_required
 
 from ..error_codes import SubscriptionErrorCode
@@ -11,6 +11,11 @@ from ..models import ActorType, Subscription
 
 def can_manage_orders(context) -> bool:
     return _permission_required((OrderPermissions.MANAGE_ORDERS,), context)
+
+
+def can_manage_products(context) -> bool:
+    """Staff or apps that manage plans; they also see archived ones."""
+    return _permission_required((ProductPermissions.MANAGE_PRODUCTS,), context)
 
 
 def actor(context) -> Tuple[str, Optional[object], Optional[object]]:

@@ -5,6 +5,12 @@ from saleor.graphql.core.fields import FilterInputConnectionField, PrefetchingCo
 from ..models import SubscriptionPlan as PlanModel
 from . import permissions
 from .filters import SubscriptionFilterInput
+from .mutations.plans import (
+    SubscriptionPlanArchive,
+    SubscriptionPlanCreate,
+    SubscriptionPlanUnarchive,
+    SubscriptionPlanUpdate,
+)
 from .mutations.renewals import SubscriptionRelease, SubscriptionRenewNow, SubscriptionRetryPayment
 from .types import CustomerSubscription, SubscriptionPlan
 
@@ -24,12 +30,17 @@ class SubscriptionQueries(graphene.ObjectType):
         SubscriptionPlan,
         variant_id=graphene.ID(description="Only the plans of this product variant."),
         product_id=graphene.ID(description="Only the plans of this product's variants."),
+        include_archived=graphene.Boolean(
+            default_value=False,
+            description="Archived plans too; honoured only for MANAGE_PRODUCTS.",
+        ),
         description="Active subscription plans with their prices; open to visitors.",
     )
     subscription_plan = graphene.Field(
         SubscriptionPlan,
         id=graphene.ID(required=True),
-        description="One active subscription plan; open to visitors.",
+        description="One active subscription plan; open to visitors (archived ones too for "
+        "MANAGE_PRODUCTS).",
     )
     my_subscriptions = PrefetchingConnectionField(
         CustomerSubscription, description="The signed-in customer's own subscriptions."
@@ -46,8 +57,11 @@ class SubscriptionQueries(graphene.ObjectType):
     )
 
     @staticmethod
-    def resolve_subscription_plans(_root, _info, variant_id=None, product_id=None, **_kwargs):
-        qs = PlanModel.objects.filter(is_active=True).select_related("variant__product")
+    def resolve_subscription_plans(_root, info, variant_id=None, product_id=None,
+                                   include_archived=False, **_kwargs):
+        qs = PlanModel.objects.select_related("variant__product")
+        if not (include_archived and permissions.can_manage_products(info.context)):
+            qs = qs.filter(is_active=True)
         if variant_id is not None:
             qs = qs.filter(variant_id=_decode_pk(variant_id, "ProductVariant"))
         if product_id is not None:
@@ -55,9 +69,14 @@ class SubscriptionQueries(graphene.ObjectType):
         return qs
 
     @staticmethod
-    def resolve_subscription_plan(_root, _info, id):
+    def resolve_subscription_plan(_root, info, id):
         pk = _decode_pk(id, "SubscriptionPlan")
-        return PlanModel.objects.filter(pk=pk, is_active=True).first() if pk else None
+        if pk is None:
+            return None
+        qs = PlanModel.objects.filter(pk=pk)
+        if not permissions.can_manage_products(info.context):
+            qs = qs.filter(is_active=True)
+        return qs.first()
 
     @staticmethod
     def resolve_my_subscriptions(_root, info, **_kwargs):
@@ -77,7 +96,7 @@ class SubscriptionQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_customer_subscriptions(_root, info, **_kwargs):
-        from saleor.core.exceptions import PermissionDenied
+        from graphql_jwt.exceptions import PermissionDenied
 
         if not permissions.can_manage_orders(info.context):
             raise PermissionDenied()
@@ -85,6 +104,10 @@ class SubscriptionQueries(graphene.ObjectType):
 
 
 class SubscriptionMutations(graphene.ObjectType):
+    subscription_plan_create = SubscriptionPlanCreate.Field()
+    subscription_plan_update = SubscriptionPlanUpdate.Field()
+    subscription_plan_archive = SubscriptionPlanArchive.Field()
+    subscription_plan_unarchive = SubscriptionPlanUnarchive.Field()
     subscription_renew_now = SubscriptionRenewNow.Field()
     subscription_retry_payment = SubscriptionRetryPayment.Field()
     subscription_release = SubscriptionRelease.Field()
