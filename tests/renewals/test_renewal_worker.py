@@ -58,20 +58,27 @@ def worker(transactional_db):
          "--without-mingle", "--without-heartbeat"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    sender = Celery("renewal-tests", broker=BROKER)
+    sender = Celery("renewal-tests")
+    # Celery prefers the CELERY_BROKER_URL environment variable over broker= and conf: send
+    # through an explicit connection to the worker's broker.
+    broker_connection = sender.connection(BROKER)
     try:
         deadline = time.monotonic() + 60
         while "ready." not in open(log.name).read():
             assert process.poll() is None, open(log.name).read()[-3000:]
             assert time.monotonic() < deadline, "worker did not start"
             time.sleep(0.3)
-        yield lambda **kwargs: sender.send_task(TASK, kwargs=kwargs, queue=queue), log.name
+        yield (
+            lambda **kwargs: sender.send_task(TASK, kwargs=kwargs, queue=queue, connection=broker_connection),
+            log.name,
+        )
     finally:
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        broker_connection.release()
         sender.close()
         redis.Redis.from_url(BROKER).delete(queue, "celery")
 
