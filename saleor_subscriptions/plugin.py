@@ -130,3 +130,80 @@ class SubscriptionsPlugin(BasePlugin):
     @property
     def settings(self):
         return parse_settings(self.active, self.configuration)
+
+    # -- checkout hooks: delegate to services/checkout_plans.py and services/subscribe.py ----
+
+    def calculate_checkout_line_total(self, checkout_line, discounts, previous_value):
+        """A subscribed line costs its first charge: the sign-up fee during a trial, else the
+        first period plus the sign-up fee."""
+        if not self.active:
+            return previous_value
+        from prices import TaxedMoney
+
+        from .services.checkout_plans import line_total, plan_for_line
+
+        plan = plan_for_line(checkout_line)
+        if plan is None:
+            return previous_value
+        total = line_total(plan, checkout_line.quantity)
+        return TaxedMoney(net=total, gross=total)
+
+    def calculate_checkout_total(self, checkout, lines, discounts, previous_value):
+        """Free trials cost nothing today (see services/checkout_plans.free_trial_credit)."""
+        if not self.active:
+            return previous_value
+        from prices import TaxedMoney
+
+        from .services.checkout_plans import free_trial_credit
+
+        credit = free_trial_credit(checkout, lines, previous_value.currency)
+        if not credit.amount:
+            return previous_value
+        zero = TaxedMoney(net=credit * 0, gross=credit * 0)
+        return max(previous_value - TaxedMoney(net=credit, gross=credit), zero)
+
+    def preprocess_order_creation(self, checkout, discounts, previous_value):
+        """Runs before Saleor charges the customer: a rejection here moves no money."""
+        if not self.active:
+            return previous_value
+        from saleor.checkout.error_codes import CheckoutErrorCode
+
+        from .error_codes import SubscriptionErrorCode
+        from .services.checkout_plans import validate_before_order
+
+        payment = checkout.get_last_active_payment()
+        try:
+            validate_before_order(checkout, list(checkout), self.settings,
+                                  payment.gateway if payment else None)
+        except ValidationError as error:
+            # checkoutComplete answers CheckoutError, whose codes are Saleor's own.
+            payment_problem = SubscriptionErrorCode.PAYMENT_METHOD_REQUIRED.value
+            code = (CheckoutErrorCode.PAYMENT_ERROR if _codes(error) == {payment_problem}
+                    else CheckoutErrorCode.INVALID)
+            raise ValidationError({
+                field: ValidationError(" ".join(messages), code=code.value)
+                for field, messages in _messages_by_field(error).items()
+            })
+        return previous_value
+
+    def order_created(self, order, previous_value):
+        if not self.active:
+            return previous_value
+        from django.utils import timezone
+
+        from .services.subscribe import create_from_order
+
+        create_from_order(order, now=timezone.now())
+        return previous_value
+
+
+def _codes(error: ValidationError) -> set:
+    return {item.code for item in error.error_list} if not hasattr(error, "error_dict") else {
+        item.code for items in error.error_dict.values() for item in items
+    }
+
+
+def _messages_by_field(error: ValidationError) -> dict:
+    if hasattr(error, "error_dict"):
+        return {field: [item.message for item in items] for field, items in error.error_dict.items()}
+    return {"payment": [item.message for item in error.error_list]}

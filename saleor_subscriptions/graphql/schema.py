@@ -5,6 +5,7 @@ from saleor.graphql.core.fields import FilterInputConnectionField, PrefetchingCo
 from ..models import SubscriptionPlan as PlanModel
 from . import permissions
 from .filters import SubscriptionFilterInput
+from .mutations.checkout import CheckoutLineSubscriptionPlanSet
 from .mutations.plans import (
     SubscriptionPlanArchive,
     SubscriptionPlanCreate,
@@ -12,7 +13,7 @@ from .mutations.plans import (
     SubscriptionPlanUpdate,
 )
 from .mutations.renewals import SubscriptionRelease, SubscriptionRenewNow, SubscriptionRetryPayment
-from .types import CustomerSubscription, SubscriptionPlan
+from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, SubscriptionPlan
 
 
 def _decode_pk(global_id, expected_type):
@@ -26,6 +27,11 @@ def _decode_pk(global_id, expected_type):
 
 
 class SubscriptionQueries(graphene.ObjectType):
+    checkout_subscription_plans = graphene.List(
+        graphene.NonNull(CheckoutLineSubscriptionPlan),
+        checkout_id=graphene.ID(required=True),
+        description="The plan chosen for each line of a checkout (null plan: bought once).",
+    )
     subscription_plans = PrefetchingConnectionField(
         SubscriptionPlan,
         variant_id=graphene.ID(description="Only the plans of this product variant."),
@@ -55,6 +61,21 @@ class SubscriptionQueries(graphene.ObjectType):
         filter=SubscriptionFilterInput(),
         description="All subscriptions, for staff with MANAGE_ORDERS.",
     )
+
+    @staticmethod
+    def resolve_checkout_subscription_plans(_root, info, checkout_id):
+        from django.core.exceptions import ValidationError
+
+        from ..services.checkout_plans import plans_by_line
+        from .mutations.checkout import get_checkout
+
+        try:
+            checkout = get_checkout(info.context, checkout_id)
+        except ValidationError:
+            return []
+        chosen = plans_by_line(checkout)
+        return [CheckoutLineSubscriptionPlan.of(line, chosen.get(line.pk))
+                for line in checkout.lines.order_by("pk")]
 
     @staticmethod
     def resolve_subscription_plans(_root, info, variant_id=None, product_id=None,
@@ -104,6 +125,7 @@ class SubscriptionQueries(graphene.ObjectType):
 
 
 class SubscriptionMutations(graphene.ObjectType):
+    checkout_line_subscription_plan_set = CheckoutLineSubscriptionPlanSet.Field()
     subscription_plan_create = SubscriptionPlanCreate.Field()
     subscription_plan_update = SubscriptionPlanUpdate.Field()
     subscription_plan_archive = SubscriptionPlanArchive.Field()

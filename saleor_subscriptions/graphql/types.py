@@ -225,3 +225,19 @@ class CustomerSubscription(CountableDjangoObjectType):
     @staticmethod
     def resolve_origin_order_id(root, _info):
         return graphene.Node.to_global_id("Order", root.origin_order_id) if root.origin_order_id else None
+
+
+class CheckoutLineSubscriptionPlan(graphene.ObjectType):
+    line_id = graphene.ID(required=True, description="The checkout line.")
+    plan = graphene.Field(SubscriptionPlan, description="Null: bought once, no subscription.")
+    first_charge = graphene.Field(Money, description="What the line costs at checkout.")
+
+    class Meta:
+        description = "The subscription plan chosen for a checkout line."
+
+    @classmethod
+    def of(cls, line, plan):
+        return cls(
+            line_id=graphene.Node.to_global_id("CheckoutLine", line.pk), plan=plan,
+            first_charge=plans.plan_first_charge(plan, line.quantity) if plan else None,
+        )

@@ -30,3 +30,7 @@ def plan_first_charge(plan: SubscriptionPlan, quantity: int) -> Money:
     return pricing.first_charge(
         plan_unit_price(plan), quantity, plan.signup_fee, has_trial=plan.trial_days > 0
     )
+
+
+def recurring_charge(plan: SubscriptionPlan, quantity: int) -> Money:
+    return pricing.recurring_charge(plan_unit_price(plan), quantity)

@@ -1,0 +1,87 @@
+"""The checkout payment of the subscriptions gateway: charge now and keep the card.
+
+Saleor hands the gateway only PaymentData; the user behind it is found through the Payment
+row the storefront created with `checkoutPaymentCreate` (its token is the PaymentMethod id).
+"""
+from decimal import Decimal
+from typing import Optional
+
+import stripe
+from saleor.payment import TransactionKind
+from saleor.payment.interface import CreditCardInfo, GatewayResponse, PaymentData
+from saleor.payment.models import Payment
+
+from ..config import load_settings
+from ..domain.money import to_minor
+from . import stripe_client
+from .customers import attach_card, get_or_create_customer
+from .interface import CardDetails
+
+AUTHENTICATION_REQUIRED = "authentication_required"
+
+
+def _response(data: PaymentData, success: bool, *, error: Optional[str] = None,
+              transaction_id: Optional[str] = None, customer_id: Optional[str] = None,
+              card: Optional[CardDetails] = None, raw: Optional[dict] = None) -> GatewayResponse:
+    card_info = None
+    if card is not None and card.last4:
+        card_info = CreditCardInfo(last_4=card.last4, exp_year=card.exp_year or 0,
+                                   exp_month=card.exp_month or 0, brand=card.brand)
+    raw = dict(raw or {})
+    if card is not None:
+        raw["card"] = {"brand": card.brand, "last4": card.last4, "exp_month": card.exp_month,
+                       "exp_year": card.exp_year}
+    return GatewayResponse(
+        is_success=success, action_required=False, kind=TransactionKind.CAPTURE,
+        amount=data.amount, currency=data.currency, transaction_id=transaction_id or data.token,
+        error=error, customer_id=customer_id, card_info=card_info, raw_response=raw,
+    )
+
+
+def _checkout_user(data: PaymentData):
+    payment = (
+        Payment.objects.filter(token=data.token, checkout__isnull=False, is_active=True)
+        .select_related("checkout__user").order_by("-pk").first()
+    )
+    return payment.checkout.user if payment is not None else None
+
+
+def process_checkout_payment(data: PaymentData) -> GatewayResponse:
+    settings = load_settings()
+    if not settings.active or not settings.stripe_secret_key:
+        return _response(data, False, error="Subscriptions are switched off in this store.")
+    if not data.token or not data.token.startswith("pm_"):
+        return _response(data, False, error="Pay with a Stripe PaymentMethod id (pm_...).")
+    options = stripe_client.from_settings(settings)
+    try:
+        customer_id = get_or_create_customer(options, _checkout_user(data), data.customer_email)
+        card = attach_card(options, customer_id, data.token)
+        if Decimal(data.amount) <= 0:
+            # A free trial: nothing to charge now, the card is stored for the first renewal.
+            return _response(data, True, customer_id=customer_id, card=card,
+                             raw={"payment_method": data.token, "customer": customer_id})
+        intent = stripe.PaymentIntent.create(
+            amount=to_minor_amount(data), currency=data.currency.lower(), customer=customer_id,
+            payment_method=data.token, confirm=True,
+            metadata={"saleor_payment": "checkout", "email": data.customer_email or ""},
+            **options,
+        )
+    except stripe.error.CardError as error:
+        return _response(data, False, error=error.user_message or str(error))
+    except stripe.error.StripeError as error:
+        return _response(data, False, error="Stripe error: %s" % (error.user_message or error))
+    if intent.status != "succeeded":
+        reason = (intent.get("last_payment_error") or {}).get("message") or intent.status
+        if intent.status == "requires_action":
+            reason = "The card needs authentication (3-D Secure), which this checkout cannot do."
+        return _response(data, False, error=reason, transaction_id=intent.id,
+                         customer_id=customer_id, card=card)
+    return _response(data, True, transaction_id=intent.id, customer_id=customer_id, card=card,
+                     raw={"payment_intent": intent.id, "payment_method": data.token,
+                          "customer": customer_id})
+
+
+def to_minor_amount(data: PaymentData) -> int:
+    from prices import Money
+
+    return to_minor(Money(Decimal(data.amount), data.currency))

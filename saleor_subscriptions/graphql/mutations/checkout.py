@@ -1,0 +1,75 @@
+"""The storefront chooses a subscription plan for a checkout line."""
+import graphene
+from django.core.exceptions import ValidationError
+from saleor.graphql.checkout.types import Checkout
+from saleor.graphql.core.mutations import BaseMutation
+
+from ...config import require_active
+from ...error_codes import SubscriptionErrorCode
+from ...models import SubscriptionPlan as PlanModel
+from ...services.checkout_plans import set_line_plan
+from ..errors import SubscriptionError
+from ..types import CheckoutLineSubscriptionPlan
+
+
+def _not_found(field: str, what: str) -> ValidationError:
+    return ValidationError({field: ValidationError(
+        "%s not found." % what, code=SubscriptionErrorCode.NOT_FOUND.value)})
+
+
+def _pk(global_id: str, type_name: str, field: str):
+    from graphql_relay import from_global_id
+
+    try:
+        found_type, pk = from_global_id(global_id)
+        if found_type == type_name:
+            return pk
+    except (ValueError, TypeError, UnicodeDecodeError):
+        pass
+    raise ValidationError({field: ValidationError(
+        "Must receive a %s id." % type_name, code=SubscriptionErrorCode.INVALID.value)})
+
+
+def get_checkout(context, global_id: str, field: str = "checkout_id"):
+    """Like Saleor's checkout mutations, the checkout id is the key; a checkout that belongs to
+    a customer is not reachable for another signed-in customer."""
+    from saleor.checkout.models import Checkout as CheckoutModel
+
+    checkout = CheckoutModel.objects.filter(pk=_pk(global_id, "Checkout", field)).first()
+    user = context.user
+    if checkout is None or (
+        checkout.user_id and user.is_authenticated and not user.is_staff
+        and checkout.user_id != user.pk
+    ):
+        raise _not_found(field, "Checkout")
+    return checkout
+
+
+class CheckoutLineSubscriptionPlanSet(BaseMutation):
+    checkout = graphene.Field(Checkout, description="The checkout, priced with the plan.")
+    line_plan = graphene.Field(CheckoutLineSubscriptionPlan)
+
+    class Arguments:
+        checkout_id = graphene.ID(required=True, description="ID of the checkout.")
+        line_id = graphene.ID(required=True, description="ID of the checkout line.")
+        plan_id = graphene.ID(description="The plan; null buys the line once, no subscription.")
+
+    class Meta:
+        description = "Choose a subscription plan for a checkout line (or remove the choice)."
+        error_type_class = SubscriptionError
+        error_type_field = "subscription_errors"
+
+    @classmethod
+    def perform_mutation(cls, _root, info, checkout_id, line_id, plan_id=None):
+        require_active()
+        checkout = get_checkout(info.context, checkout_id)
+        line = checkout.lines.filter(pk=_pk(line_id, "CheckoutLine", "line_id")).first()
+        if line is None:
+            raise _not_found("line_id", "Checkout line")
+        plan = None
+        if plan_id is not None:
+            plan = PlanModel.objects.filter(pk=_pk(plan_id, "SubscriptionPlan", "plan_id")).first()
+            if plan is None:
+                raise _not_found("plan_id", "Subscription plan")
+        set_line_plan(line, plan)
+        return cls(checkout=checkout, line_plan=CheckoutLineSubscriptionPlan.of(line, plan))

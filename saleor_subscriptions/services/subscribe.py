@@ -1,0 +1,78 @@
+"""A paid checkout order starts one subscription per subscribed line."""
+from datetime import datetime, timedelta
+from typing import List
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from prices import Money
+
+from ..domain import periods
+from ..domain.states import Status
+from ..error_codes import SubscriptionErrorCode
+from ..models import BillingCycle, CycleStatus, EventType, Subscription
+from ..saleor_adapter import checkout as saleor_checkout
+from . import plans
+from .checkout_plans import is_free_start
+from .events import record_event
+
+
+def _copy(address):
+    return address.get_copy() if address is not None else None
+
+
+@transaction.atomic
+def create_from_order(order, now: datetime) -> List[Subscription]:
+    """Runs inside Saleor's checkout transaction: a failure here rolls the order back too."""
+    if saleor_checkout.is_renewal_order(order):
+        return []
+    lines = saleor_checkout.subscribed_lines(order)
+    if not lines:
+        return []
+    card = saleor_checkout.stored_card(order)
+    if card is None:
+        raise ValidationError("A subscription needs a stored card; none came with the payment.",
+                              code=SubscriptionErrorCode.PAYMENT_METHOD_REQUIRED.value)
+    started = [_start(order, line, card, now) for line in lines]
+    for line in lines:
+        if is_free_start(line.plan):
+            saleor_checkout.add_order_discount(
+                order, plans.recurring_charge(line.plan, line.quantity), "Free trial")
+    return started
+
+
+def _start(order, line, card, now: datetime) -> Subscription:
+    plan = line.plan
+    unit_price = plans.plan_unit_price(plan)
+    trial = plan.trial_days > 0
+    if trial:
+        anchor = now + timedelta(days=plan.trial_days)
+        period_start, period_end = now, anchor
+    else:
+        anchor = now
+        period_start, period_end = now, periods.billing_date(anchor, plan.interval, 1)
+    subscription = Subscription.objects.create(
+        user=order.user, email=order.user_email, plan=plan, variant_id=line.order_line.variant_id,
+        quantity=line.quantity, status=(Status.TRIALING if trial else Status.ACTIVE).value,
+        currency=plan.currency, unit_price_amount=unit_price.amount, anchor_at=anchor,
+        cycle_index=0, current_period_start=period_start, current_period_end=period_end,
+        next_billing_at=period_end, trial_end_at=anchor if trial else None,
+        paid_cycles=0 if trial else 1, shipping_address=_copy(order.shipping_address),
+        billing_address=_copy(order.billing_address), shipping_method=order.shipping_method,
+        origin_order=order, gateway=card.gateway, customer_reference=card.customer_reference,
+        payment_method_reference=card.payment_method_reference, card_brand=card.brand,
+        card_last4=card.last4, card_exp_month=card.exp_month, card_exp_year=card.exp_year,
+        created_at=now,
+    )
+    charged = plans.plan_first_charge(plan, line.quantity)
+    BillingCycle.objects.create(
+        subscription=subscription, cycle_index=0, period_start=period_start,
+        period_end=period_end, status=CycleStatus.PAID, order=order,
+        currency=charged.currency, amount=charged.amount,
+    )
+    actor = {"actor_type": "customer", "user": order.user, "order": order, "date": now}
+    record_event(subscription, EventType.CREATED, amount=charged, plan=plan.pk,
+                 plan_name=plan.name, quantity=line.quantity, **actor)
+    if trial:
+        record_event(subscription, EventType.TRIAL_STARTED, trial_end=anchor,
+                     amount=Money(plan.signup_fee_amount, plan.currency), **actor)
+    return subscription
