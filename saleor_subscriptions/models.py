@@ -67,6 +67,9 @@ class Subscription(models.Model):
         on_delete=models.SET_NULL,
     )
     email = models.EmailField()
+    # A guest checkout's subscription has no user by design; a member's losing its user means
+    # the account was deleted.
+    is_guest = models.BooleanField(default=False)
     plan = models.ForeignKey(SubscriptionPlan, related_name="subscriptions", on_delete=models.PROTECT)
     variant = models.ForeignKey(
         "product.ProductVariant", null=True, related_name="+", on_delete=models.SET_NULL

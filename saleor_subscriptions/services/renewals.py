@@ -267,7 +267,7 @@ def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]
 def _blocking_problem(subscription):
     if not subscription.plan.is_active:
         return "plan_archived", "The plan %r is archived." % subscription.plan.name
-    if subscription.user_id is None:
+    if subscription.user_id is None and not subscription.is_guest:
         return "customer_deleted", "The customer's account was deleted."
     if not subscription.customer_reference or not subscription.payment_method_reference:
         return "payment_method_missing", "The subscription has no stored card."

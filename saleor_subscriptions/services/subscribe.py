@@ -51,7 +51,8 @@ def _start(order, line, card, now: datetime) -> Subscription:
         anchor = now
         period_start, period_end = now, periods.billing_date(anchor, plan.interval, 1)
     subscription = Subscription.objects.create(
-        user=order.user, email=order.user_email, plan=plan, variant_id=line.order_line.variant_id,
+        user=order.user, is_guest=order.user_id is None, email=order.user_email, plan=plan,
+        variant_id=line.order_line.variant_id,
         quantity=line.quantity, status=(Status.TRIALING if trial else Status.ACTIVE).value,
         currency=plan.currency, unit_price_amount=unit_price.amount, anchor_at=anchor,
         cycle_index=0, current_period_start=period_start, current_period_end=period_end,

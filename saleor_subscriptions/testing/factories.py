@@ -48,6 +48,7 @@ def create_subscription(user, plan: SubscriptionPlan, status: str = Status.ACTIV
     interval = plan.interval
     fields = {
         "email": user.email if user is not None else "guest@example.com",
+        "is_guest": user is None,
         "variant": plan.variant,
         "currency": plan.currency,
         "unit_price_amount": _unit_price(plan),
