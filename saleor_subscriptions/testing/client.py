@@ -53,3 +53,27 @@ class ApiClient:
             if key.endswith("rrors") and value and (errors_field in (None, key)):
                 raise GraphQLError(f"{key}: {json.dumps(value)}")
         return payload
+
+
+class HttpApiClient(ApiClient):
+    """The same calls over real HTTP, against a running server (the demo's smoke check)."""
+
+    def __init__(self, url: str, token: Optional[str] = None, app_token: Optional[str] = None):
+        super().__init__(token=token, app_token=app_token)
+        self.url = url
+
+    def as_user(self, token: Optional[str]) -> "HttpApiClient":
+        return HttpApiClient(self.url, token=token)
+
+    def raw(self, query: str, variables: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        import urllib.request
+
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = "JWT %s" % self.token
+        elif self.app_token:
+            headers["Authorization"] = "Bearer %s" % self.app_token
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read().decode())

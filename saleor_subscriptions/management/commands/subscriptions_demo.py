@@ -18,7 +18,7 @@ mutation($id: ID!, $input: PluginUpdateInput!) {
 PLAN_CREATE = """
 mutation($input: SubscriptionPlanCreateInput!) {
   subscriptionPlanCreate(input: $input) {
-    plan { id name } subscriptionErrors { field message code }
+    subscriptionPlan { id name } subscriptionErrors { field message code }
   }
 }"""
 
@@ -36,8 +36,8 @@ PLANS = [
     ("COFFEE-1KG", {"name": "Monthly with a 14-day trial", "intervalUnit": "MONTH",
                     "intervalCount": 1, "discountPercent": "15", "trialDays": 14,
                     "signupFee": "5.00"}),
-    ("TEA-100G", {"name": "Yearly tea, 12 cycles", "intervalUnit": "YEAR", "intervalCount": 1,
-                  "price": "99.00", "billingCycles": 12}),
+    ("TEA-100G", {"name": "Tea every 3 months, 4 cycles", "intervalUnit": "MONTH", "intervalCount": 3,
+                  "discountPercent": "20", "billingCycles": 4}),
     ("CLUB-BASIC", {"name": "Club basic", "intervalUnit": "MONTH", "intervalCount": 1,
                     "price": "15.00", "family": "coffee-club", "tierRank": 1}),
     ("CLUB-MEDIUM", {"name": "Club medium", "intervalUnit": "MONTH", "intervalCount": 1,
