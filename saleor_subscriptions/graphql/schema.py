@@ -5,6 +5,7 @@ from saleor.graphql.core.fields import FilterInputConnectionField, PrefetchingCo
 from ..models import SubscriptionPlan as PlanModel
 from . import permissions
 from .filters import SubscriptionFilterInput
+from .ids import decode_pk
 from .mutations.checkout import CheckoutLineSubscriptionPlanSet
 from .mutations.plans import (
     SubscriptionPlanArchive,
@@ -14,16 +15,6 @@ from .mutations.plans import (
 )
 from .mutations.renewals import SubscriptionRelease, SubscriptionRenewNow, SubscriptionRetryPayment
 from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, SubscriptionPlan
-
-
-def _decode_pk(global_id, expected_type):
-    from graphql_relay import from_global_id
-
-    try:
-        type_name, pk = from_global_id(global_id)
-        return int(pk) if type_name == expected_type else None
-    except (ValueError, TypeError, UnicodeDecodeError):
-        return None
 
 
 class SubscriptionQueries(graphene.ObjectType):
@@ -84,14 +75,14 @@ class SubscriptionQueries(graphene.ObjectType):
         if not (include_archived and permissions.can_manage_products(info.context)):
             qs = qs.filter(is_active=True)
         if variant_id is not None:
-            qs = qs.filter(variant_id=_decode_pk(variant_id, "ProductVariant"))
+            qs = qs.filter(variant_id=decode_pk(variant_id, "ProductVariant"))
         if product_id is not None:
-            qs = qs.filter(variant__product_id=_decode_pk(product_id, "Product"))
+            qs = qs.filter(variant__product_id=decode_pk(product_id, "Product"))
         return qs
 
     @staticmethod
     def resolve_subscription_plan(_root, info, id):
-        pk = _decode_pk(id, "SubscriptionPlan")
+        pk = decode_pk(id, "SubscriptionPlan")
         if pk is None:
             return None
         qs = PlanModel.objects.filter(pk=pk)
@@ -110,7 +101,7 @@ class SubscriptionQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_customer_subscription(_root, info, id):
-        pk = _decode_pk(id, "CustomerSubscription")
+        pk = decode_pk(id, "CustomerSubscription")
         if pk is None:
             return None
         return permissions.visible_subscriptions(info.context).filter(pk=pk).first()

@@ -9,6 +9,7 @@ from ...error_codes import SubscriptionErrorCode
 from ...models import SubscriptionPlan as PlanModel
 from ...services.checkout_plans import set_line_plan
 from ..errors import SubscriptionError
+from ..ids import pk_or_error
 from ..types import CheckoutLineSubscriptionPlan
 
 
@@ -17,25 +18,12 @@ def _not_found(field: str, what: str) -> ValidationError:
         "%s not found." % what, code=SubscriptionErrorCode.NOT_FOUND.value)})
 
 
-def _pk(global_id: str, type_name: str, field: str):
-    from graphql_relay import from_global_id
-
-    try:
-        found_type, pk = from_global_id(global_id)
-        if found_type == type_name:
-            return pk
-    except (ValueError, TypeError, UnicodeDecodeError):
-        pass
-    raise ValidationError({field: ValidationError(
-        "Must receive a %s id." % type_name, code=SubscriptionErrorCode.INVALID.value)})
-
-
 def get_checkout(context, global_id: str, field: str = "checkout_id"):
     """Like Saleor's checkout mutations, the checkout id is the key; a checkout that belongs to
     a customer is not reachable for another signed-in customer."""
     from saleor.checkout.models import Checkout as CheckoutModel
 
-    checkout = CheckoutModel.objects.filter(pk=_pk(global_id, "Checkout", field)).first()
+    checkout = CheckoutModel.objects.filter(pk=pk_or_error(global_id, "Checkout", field)).first()
     user = context.user
     if checkout is None or (
         checkout.user_id and user.is_authenticated and not user.is_staff
@@ -63,12 +51,12 @@ class CheckoutLineSubscriptionPlanSet(BaseMutation):
     def perform_mutation(cls, _root, info, checkout_id, line_id, plan_id=None):
         require_active()
         checkout = get_checkout(info.context, checkout_id)
-        line = checkout.lines.filter(pk=_pk(line_id, "CheckoutLine", "line_id")).first()
+        line = checkout.lines.filter(pk=pk_or_error(line_id, "CheckoutLine", "line_id")).first()
         if line is None:
             raise _not_found("line_id", "Checkout line")
         plan = None
         if plan_id is not None:
-            plan = PlanModel.objects.filter(pk=_pk(plan_id, "SubscriptionPlan", "plan_id")).first()
+            plan = PlanModel.objects.filter(pk=pk_or_error(plan_id, "SubscriptionPlan", "plan_id")).first()
             if plan is None:
                 raise _not_found("plan_id", "Subscription plan")
         set_line_plan(line, plan)

@@ -11,6 +11,7 @@ from ...models import SubscriptionPlan as PlanModel
 from ...services import plan_admin
 from ..enums import SubscriptionIntervalUnitEnum
 from ..errors import SubscriptionError
+from ..ids import pk_or_error
 from ..types import SubscriptionPlan
 
 
@@ -59,23 +60,10 @@ def _invalid(field, message, code=SubscriptionErrorCode.INVALID):
     return ValidationError({field: ValidationError(message, code=code.value)})
 
 
-def _pk_from_global_id(global_id: str, type_name: str, field: str) -> int:
-    from graphql_relay import from_global_id
-
-    try:
-        found_type, pk = from_global_id(global_id)
-        pk = int(pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise _invalid(field, "Couldn't resolve to a node: %s" % global_id)
-    if found_type != type_name:
-        raise _invalid(field, "Must receive a %s id." % type_name)
-    return pk
-
-
 def get_variant_or_error(global_id: str, field: str = "variant_id"):
     from saleor.product.models import ProductVariant
 
-    pk = _pk_from_global_id(global_id, "ProductVariant", field)
+    pk = pk_or_error(global_id, "ProductVariant", field)
     variant = ProductVariant.objects.select_related("product").filter(pk=pk).first()
     if variant is None:
         raise _invalid(field, "Product variant not found.", SubscriptionErrorCode.NOT_FOUND)
@@ -84,7 +72,7 @@ def get_variant_or_error(global_id: str, field: str = "variant_id"):
 
 def get_plan_or_error(global_id: str, field: str = "id") -> PlanModel:
     # Staff act on archived plans too.
-    pk = _pk_from_global_id(global_id, "SubscriptionPlan", field)
+    pk = pk_or_error(global_id, "SubscriptionPlan", field)
     plan = PlanModel.objects.filter(pk=pk).first()
     if plan is None:
         raise _invalid(field, "Subscription plan not found.", SubscriptionErrorCode.NOT_FOUND)
