@@ -37,6 +37,10 @@ CELERY_TIMEZONE = "UTC"
 SUBSCRIPTIONS_RENEWAL_INTERVAL = timedelta(
     seconds=int(os.environ.get("SUBSCRIPTIONS_RENEWAL_INTERVAL_SECONDS", "300"))
 )
+# How long a worker's claim on a due subscription lasts before another worker may take it over
+# (a killed worker's claims expire; its advisory locks die with its connection at once).
+SUBSCRIPTIONS_RENEWAL_LEASE_SECONDS = int(os.environ.get("SUBSCRIPTIONS_RENEWAL_LEASE_SECONDS", "600"))
+
 CELERY_BEAT_SCHEDULE = {
     "subscriptions-renew-due": {
         "task": "saleor_subscriptions.tasks.renew_due_subscriptions_task",

@@ -1,0 +1,126 @@
+"""An in-process gateway with Stripe's semantics, its state in Redis so several worker
+processes share it: for large tests and benchmarks (localstripe slows down past ~1,500
+PaymentIntents). Never used unless SUBSCRIPTIONS_GATEWAY=fake.
+
+Behaviour by payment method reference: "pm_fake_decline" is declined, "pm_fake_auth" needs
+authentication, "pm_fake_detached" is an invalid request, "pm_fake_timeout" takes the money and
+then answers like a timeout (UNKNOWN); anything else succeeds. SUBSCRIPTIONS_FAKE_GATEWAY_429_RATE
+(0..1) answers that share of calls with a rate limit, charging nothing.
+"""
+import json
+import os
+import random
+from typing import Optional
+
+import redis
+from prices import Money
+
+from .. import GATEWAY_ID
+from .interface import (
+    CardDetails,
+    ChargeOutcome,
+    ChargeRequest,
+    ChargeResult,
+    PaymentGateway,
+    RefundResult,
+)
+
+DEFAULT_URL = "redis://127.0.0.1:6379/7"
+PREFIX = "subscriptions:fake-gateway:"
+CARD = CardDetails(brand="visa", last4="4242", exp_month=12, exp_year=2034)
+
+
+class FakeGateway(PaymentGateway):
+    saleor_gateway_id = GATEWAY_ID
+
+    def __init__(self, url: Optional[str] = None, rate_limit_share: Optional[float] = None):
+        self.redis = redis.Redis.from_url(
+            url or os.environ.get("SUBSCRIPTIONS_FAKE_GATEWAY_REDIS", DEFAULT_URL))
+        share = os.environ.get("SUBSCRIPTIONS_FAKE_GATEWAY_429_RATE", "0")
+        self.rate_limit_share = float(share) if rate_limit_share is None else rate_limit_share
+
+    # -- the interface ----------------------------------------------------------------------
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        if self.rate_limit_share and random.random() < self.rate_limit_share:
+            self.redis.incr(PREFIX + "rate_limited")
+            return ChargeResult(ChargeOutcome.RATE_LIMITED, error_code="rate_limit",
+                                error_message="Too many requests.")
+        params = _params(request)
+        stored = self.redis.hget(PREFIX + "keys", request.idempotency_key)
+        if stored is not None:
+            first = json.loads(stored)
+            if first["params"] != params:
+                return ChargeResult(ChargeOutcome.INVALID, error_code="idempotency_error",
+                                    error_message="Keys for idempotent requests can only be used "
+                                    "with the same parameters they were first used with.")
+            return _result(first)
+        record = self._decide(request, params)
+        # HSETNX: of two concurrent first calls with one key, only one charge is recorded.
+        if not self.redis.hsetnx(PREFIX + "keys", request.idempotency_key, json.dumps(record)):
+            return self.charge(request)
+        if record["outcome"] == ChargeOutcome.SUCCEEDED.value:
+            self.redis.rpush(PREFIX + "charges", json.dumps(record))
+        if request.payment_method_reference == "pm_fake_timeout":
+            return ChargeResult(ChargeOutcome.UNKNOWN, error_code="timeout",
+                                error_message="The request timed out after the charge.")
+        return _result(record)
+
+    def find_charge(self, request: ChargeRequest) -> Optional[ChargeResult]:
+        stored = self.redis.hget(PREFIX + "keys", request.idempotency_key)
+        return _result(json.loads(stored)) if stored is not None else None
+
+    def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:
+        # A repeated key refunds nothing more, like Stripe.
+        self.redis.hsetnx(PREFIX + "refunds", idempotency_key, reference)
+        return RefundResult(True, reference="re_" + idempotency_key)
+
+    # -- for tests and benchmarks -------------------------------------------------------------
+    def charges(self):
+        return [json.loads(item) for item in self.redis.lrange(PREFIX + "charges", 0, -1)]
+
+    def charges_count(self) -> int:
+        return self.redis.llen(PREFIX + "charges")
+
+    def rate_limited_count(self) -> int:
+        return int(self.redis.get(PREFIX + "rate_limited") or 0)
+
+    def reset(self) -> None:
+        keys = list(self.redis.scan_iter(PREFIX + "*"))
+        if keys:
+            self.redis.delete(*keys)
+
+    def _decide(self, request: ChargeRequest, params: dict) -> dict:
+        method = request.payment_method_reference
+        outcome, code = ChargeOutcome.SUCCEEDED, ""
+        if method == "pm_fake_decline":
+            outcome, code = ChargeOutcome.DECLINED, "card_declined"
+        elif method == "pm_fake_auth":
+            outcome, code = ChargeOutcome.ACTION_REQUIRED, "authentication_required"
+        elif method == "pm_fake_detached":
+            outcome, code = ChargeOutcome.INVALID, "payment_method_detached"
+        reference = "pi_fake_%d" % self.redis.incr(PREFIX + "sequence")
+        return {"params": params, "outcome": outcome.value, "code": code, "reference": reference,
+                "key": request.idempotency_key}
+
+
+def _params(request: ChargeRequest) -> dict:
+    return {"amount": str(request.amount.amount), "currency": request.amount.currency,
+            "customer": request.customer_reference, "method": request.payment_method_reference}
+
+
+def _result(record: dict) -> ChargeResult:
+    outcome = ChargeOutcome(record["outcome"])
+    params = record["params"]
+    amount = Money(params["amount"], params["currency"])
+    if outcome == ChargeOutcome.SUCCEEDED:
+        return ChargeResult(outcome, reference=record["reference"], amount=amount, card=CARD)
+    if outcome == ChargeOutcome.INVALID:
+        return ChargeResult(outcome, error_code=record["code"],
+                            error_message="No such PaymentMethod on the customer.")
+    return ChargeResult(outcome, reference=record["reference"], amount=amount,
+                        error_code=record["code"], error_message="The card was declined."
+                        if outcome == ChargeOutcome.DECLINED else "Authentication required.")
+
+
+def get_fake_gateway() -> FakeGateway:
+    return FakeGateway()

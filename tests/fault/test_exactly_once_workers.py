@@ -1,0 +1,119 @@
+"""Two real workers, the schedule firing twice, one worker killed mid-batch: every due
+subscription is still renewed exactly once — counted in Saleor's orders and at the gateway."""
+import time
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from saleor.order.models import Order
+
+from saleor_subscriptions import PLUGIN_ID
+from saleor_subscriptions.gateway.fake import FakeGateway
+from saleor_subscriptions.models import AttemptStatus, BillingCycle, PaymentAttempt
+from saleor_subscriptions.testing import renewal_factories as rf
+from saleor_subscriptions.testing.workers import Sender, Worker, database_url
+
+BROKER = "redis://127.0.0.1:6379/7"
+FAKE_GATEWAY_REDIS = "redis://127.0.0.1:6379/8"
+DUE = 160
+TIMEOUT_AFTER_CHARGE = 12  # the gateway takes the money and then answers like a timeout
+SKIP_ON_RESTORE = {"contenttypes.ContentType", "auth.Permission"}
+PLUGIN_UPDATE = """
+mutation($id: ID!, $input: PluginUpdateInput!) {
+  pluginUpdate(id: $id, input: $input) { pluginsErrors { field message code } }
+}"""
+
+
+@pytest.fixture(autouse=True)
+def keep_committed_data(django_db_setup, django_db_blocker):
+    """transactional_db empties every table: put back what Saleor's data migrations made."""
+    from django.core import serializers
+
+    with django_db_blocker.unblock():
+        data = connection.creation.serialize_db_to_string()
+    yield
+    with django_db_blocker.unblock(), transaction.atomic():
+        for item in serializers.deserialize("json", data):
+            if item.object._meta.label not in SKIP_ON_RESTORE:
+                item.save()
+
+
+def wait_until(condition, timeout=180, every=0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return False
+
+
+def renewal_orders():
+    return Order.objects.filter(metadata__has_key="subscription_renewal")
+
+
+def test_two_workers_double_schedule_and_a_killed_worker_renew_each_once(
+        transactional_db, store, staff_api, customer):
+    gateway = FakeGateway(FAKE_GATEWAY_REDIS)
+    gateway.reset()
+    staff_api.mutate(PLUGIN_UPDATE, {"id": PLUGIN_ID, "input": {"active": True, "configuration": [
+        {"name": "Stripe secret key", "value": "sk_test_fake"},
+        {"name": "Renewal batch size", "value": "5"},
+        {"name": "Charge requests per second", "value": "1000"},
+    ]}})
+    variant = rf.variant_from_global_id(store.variants["COFFEE-250G"])
+    method = rf.shipping_method_from_global_id(store.shipping_method_id)
+    plan = rf.make_plan(variant, price=Decimal("20.00"))
+    for number in range(DUE):
+        card = rf.StripeCard("cus_fake_%d" % number,
+                             "pm_fake_timeout" if number < TIMEOUT_AFTER_CHARGE else "pm_fake_ok")
+        rf.make_subscription(plan, customer, card, start=rf.utc(2028, 1, 31, 10),
+                             shipping_method=method)
+    now = rf.utc(2028, 3, 1, 9).isoformat()
+    # Unknown outcomes (the timeouts) are looked up again 5 minutes later on the business clock.
+    later = rf.utc(2028, 3, 1, 9, 10).isoformat()
+
+    queue = "fault-%s" % uuid.uuid4().hex[:8]
+    database = database_url(connection.settings_dict)
+    env = {"SUBSCRIPTIONS_GATEWAY": "fake", "SUBSCRIPTIONS_FAKE_GATEWAY_REDIS": FAKE_GATEWAY_REDIS,
+           "SUBSCRIPTIONS_RENEWAL_LEASE_SECONDS": "3"}
+    workers = [Worker(queue, BROKER, database, name, env) for name in ("a", "b")]
+    sender = Sender(BROKER, queue)
+    try:
+        for worker in workers:
+            worker.wait_ready()
+        sender.renew_due(now=now)
+        sender.renew_due(now=now)  # beat fired twice
+        assert wait_until(lambda: renewal_orders().count() >= 20), workers[0].output()[-3000:]
+        workers[0].kill()  # mid-batch
+        killed_at = renewal_orders().count()
+        assert killed_at < DUE
+        workers.append(Worker(queue, BROKER, database, "c", env).wait_ready())
+
+        def settled():
+            sender.renew_due(now=later)  # later runs pick up what the killed worker held
+            paid = BillingCycle.objects.filter(cycle_index=1, status="paid").count()
+            started = PaymentAttempt.objects.filter(status=AttemptStatus.STARTED).count()
+            return paid == DUE and started == 0
+
+        assert wait_until(settled, timeout=240, every=3), (
+            BillingCycle.objects.filter(cycle_index=1).values_list("status", "error_code")[:20],
+            workers[1].output()[-3000:])
+        time.sleep(3)  # any batch still queued must find nothing to do
+    finally:
+        for worker in workers:
+            worker.stop()
+        sender.close()
+
+    assert BillingCycle.objects.filter(cycle_index=1).count() == DUE
+    assert not BillingCycle.objects.filter(cycle_index__gt=1).exists()
+    orders = list(renewal_orders())
+    assert len(orders) == DUE
+    assert len({(o.metadata["subscription_renewal"], o.metadata["subscription_cycle"])
+                for o in orders}) == DUE
+    assert all(order.is_fully_paid() for order in orders)
+    charges = gateway.charges()
+    assert len(charges) == DUE
+    assert len({charge["key"] for charge in charges}) == DUE
+    assert len({charge["params"]["customer"] for charge in charges}) == DUE
+    assert sum(Decimal(charge["params"]["amount"]) for charge in charges) == Decimal("25.00") * DUE

@@ -1,0 +1,87 @@
+"""The fake gateway behaves like Stripe where renewals depend on it; the budget is shared."""
+import multiprocessing
+import time
+import uuid
+from collections import Counter
+
+import pytest
+from prices import Money
+
+from saleor_subscriptions.gateway.fake import FakeGateway
+from saleor_subscriptions.gateway.interface import ChargeOutcome, ChargeRequest
+from saleor_subscriptions.gateway.ratelimit import throttle_for
+
+REDIS = "redis://127.0.0.1:6379/9"
+
+
+@pytest.fixture
+def gateway():
+    fake = FakeGateway(REDIS, rate_limit_share=0)
+    fake.reset()
+    yield fake
+    fake.reset()
+
+
+def request(key, method="pm_fake_ok", amount="20.00"):
+    return ChargeRequest(Money(amount, "USD"), "cus_1", method, key)
+
+
+def test_same_key_same_params_returns_the_first_result_without_charging_again(gateway):
+    first = gateway.charge(request("k1"))
+    again = gateway.charge(request("k1"))
+    assert first.succeeded and again == first
+    assert gateway.charges_count() == 1
+
+
+def test_same_key_other_params_is_refused(gateway):
+    gateway.charge(request("k1"))
+    other = gateway.charge(request("k1", amount="21.00"))
+    assert other.outcome == ChargeOutcome.INVALID and other.error_code == "idempotency_error"
+    assert gateway.charges_count() == 1
+
+
+@pytest.mark.parametrize("method,outcome", [
+    ("pm_fake_decline", ChargeOutcome.DECLINED),
+    ("pm_fake_auth", ChargeOutcome.ACTION_REQUIRED),
+    ("pm_fake_detached", ChargeOutcome.INVALID),
+])
+def test_failures_charge_nothing(gateway, method, outcome):
+    assert gateway.charge(request("k-" + method, method)).outcome == outcome
+    assert gateway.charges_count() == 0
+
+
+def test_timeout_after_the_charge_is_found_again(gateway):
+    result = gateway.charge(request("k1", "pm_fake_timeout"))
+    assert result.outcome == ChargeOutcome.UNKNOWN
+    found = gateway.find_charge(request("k1", "pm_fake_timeout"))
+    assert found.succeeded and found.amount == Money("20.00", "USD")
+    assert gateway.find_charge(request("never-used")) is None
+    assert gateway.charges_count() == 1
+
+
+def test_injected_rate_limits_charge_nothing(gateway):
+    limited = FakeGateway(REDIS, rate_limit_share=1.0)
+    assert limited.charge(request("k1")).outcome == ChargeOutcome.RATE_LIMITED
+    assert limited.charges_count() == 0 and limited.rate_limited_count() == 1
+
+
+def _spend(namespace, calls, stamps):
+    wait = throttle_for(10, url=REDIS, namespace=namespace)
+    for _ in range(calls):
+        wait()
+        stamps.append(time.time())
+
+
+def test_budget_is_shared_by_processes():
+    namespace = uuid.uuid4().hex
+    with multiprocessing.Manager() as manager:
+        stamps = manager.list()
+        workers = [multiprocessing.Process(target=_spend, args=(namespace, 15, stamps))
+                   for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        per_second = Counter(int(stamp) for stamp in stamps)
+    assert sum(per_second.values()) == 30
+    assert max(per_second.values()) <= 10
