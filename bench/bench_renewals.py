@@ -1,0 +1,195 @@
+"""Renewal benchmark: a large due set renewed by 1 and 2 worker processes, against the cost of
+one Saleor checkoutComplete measured in the same run on the same store.
+
+Workers are processes that call the renewal service in a loop (what a Celery worker's task
+does, without broker latency; the Celery path itself is covered by tests/fault). The gateway is
+the in-process fake (localstripe slows down past ~1,500 PaymentIntents). Run: `make bench`.
+"""
+import argparse
+import multiprocessing
+import resource
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import django
+
+django.setup()
+
+from django.db import connection, connections  # noqa: E402
+
+from saleor_subscriptions import PLUGIN_ID  # noqa: E402
+from saleor_subscriptions.domain import periods  # noqa: E402
+from saleor_subscriptions.models import BillingCycle, CycleStatus, Subscription  # noqa: E402
+from saleor_subscriptions.services.renewals import renew_due_subscriptions  # noqa: E402
+from saleor_subscriptions.testing import renewal_factories as rf  # noqa: E402
+from saleor_subscriptions.testing import storefront  # noqa: E402
+from saleor_subscriptions.testing.client import ApiClient  # noqa: E402
+from saleor_subscriptions.testing.store import add_product, build_store  # noqa: E402
+from saleor_subscriptions.testing.users import create_user, login  # noqa: E402
+
+START = datetime(2028, 1, 31, 10, tzinfo=timezone.utc)
+FIRST_DUE = datetime(2028, 3, 1, 9, tzinfo=timezone.utc)
+PLUGIN_UPDATE = """
+mutation($id: ID!, $input: PluginUpdateInput!) {
+  pluginUpdate(id: $id, input: $input) { pluginsErrors { field message code } }
+}"""
+
+
+def build(staff):
+    store = build_store(staff)
+    add_product(staff, store, "Coffee beans", Decimal("20.00"), {"COFFEE-250G": Decimal("20.00")},
+                stock=10 ** 8)
+    staff.mutate(PLUGIN_UPDATE, {"id": PLUGIN_ID, "input": {"active": True, "configuration": [
+        {"name": "Stripe secret key", "value": "sk_test_bench"},
+        {"name": "Renewal batch size", "value": "100"},
+        {"name": "Charge requests per second", "value": "1000"},
+    ]}})
+    staff.mutate(PLUGIN_UPDATE, {"id": "mirumee.payments.dummy", "input": {"active": True}})
+    return store
+
+
+def add_subscriptions(plan, user, method, count, history=0):
+    """`count` subscriptions due at FIRST_DUE, each with `history` paid cycles behind it."""
+    address, billing = rf.us_address(), rf.us_address()
+    created = 0
+    while created < count:
+        chunk = min(2000, count - created)
+        rows = Subscription.objects.bulk_create([Subscription(
+            user=user, email=user.email, plan=plan, variant=plan.variant, quantity=1,
+            status="active", currency="USD", unit_price_amount=plan.price_amount, anchor_at=START,
+            cycle_index=history, current_period_start=START,
+            current_period_end=periods.billing_date(START, plan.interval, 1),
+            next_billing_at=periods.billing_date(START, plan.interval, 1), paid_cycles=1,
+            shipping_address=address, billing_address=billing, shipping_method=method,
+            gateway="saleor.subscriptions.stripe", customer_reference="cus_bench_%d" % i,
+            payment_method_reference="pm_fake_ok", created_at=START,
+        ) for i in range(created, created + chunk)])
+        BillingCycle.objects.bulk_create([BillingCycle(
+            subscription=row, cycle_index=index, period_start=START,
+            period_end=START, status=CycleStatus.PAID, currency="USD", amount=plan.price_amount,
+        ) for row in rows for index in range(history + 1)])
+        created += chunk
+    return created
+
+
+def queries_per_renewal(now, sample=40):
+    """SQL statements per renewal over a sample of the current due set."""
+    counter = {"n": 0}
+
+    def count(execute, sql, params, many, context):
+        counter["n"] += 1
+        return execute(sql, params, many, context)
+
+    renewed = 0
+    with connection.execute_wrapper(count):
+        while renewed < sample:
+            result = renew_due_subscriptions(now, limit=10)
+            if not result.claimed:
+                break
+            renewed += result.renewed
+    return counter["n"] / max(renewed, 1), renewed
+
+
+def _worker(now, results):
+    connections.close_all()
+    renewed = 0
+    while True:
+        result = renew_due_subscriptions(now)
+        if not result.claimed:
+            break
+        renewed += result.renewed
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    results.put((renewed, peak_kb / 1024.0))
+
+
+def timed_run(now, workers):
+    connections.close_all()
+    results = multiprocessing.Queue()
+    processes = [multiprocessing.Process(target=_worker, args=(now, results)) for _ in range(workers)]
+    started = time.monotonic()
+    for process in processes:
+        process.start()
+    outcomes = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    elapsed = time.monotonic() - started
+    renewed = sum(count for count, _ in outcomes)
+    return renewed, elapsed, max(peak for _, peak in outcomes)
+
+
+def checkout_seconds(api, store, runs):
+    """Mean time of checkoutComplete for a one-line basket (dummy gateway)."""
+    spent = []
+    for _ in range(runs):
+        checkout = storefront.create_checkout(api, store.variants["COFFEE-250G"])
+        storefront.choose_shipping(api, checkout)
+        storefront.pay(api, checkout, "charged", gateway="mirumee.payments.dummy")
+        started = time.perf_counter()
+        result = storefront.complete(api, checkout)
+        spent.append(time.perf_counter() - started)
+        assert result["order"], result["checkoutErrors"]
+    return sum(spent) / len(spent)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subscriptions", type=int, default=10000)
+    parser.add_argument("--checkouts", type=int, default=20)
+    args = parser.parse_args()
+    from saleor_subscriptions.gateway.fake import get_fake_gateway
+
+    get_fake_gateway().reset()
+    owner = create_user("bench-owner@example.com", superuser=True)
+    api = ApiClient()
+    staff = api.as_user(login(api, owner.email))
+    store = build(staff)
+    customer = create_user("bench-customer@example.com")
+    variant = rf.variant_from_global_id(store.variants["COFFEE-250G"])
+    method = rf.shipping_method_from_global_id(store.shipping_method_id)
+    plan = rf.make_plan(variant, price=Decimal("20.00"))
+    checkout = checkout_seconds(api, store, args.checkouts)
+
+    rows = []
+    small = add_subscriptions(plan, customer, method, 1000)
+    q_small, _ = queries_per_renewal(FIRST_DUE)
+    add_subscriptions(plan, customer, method, args.subscriptions - small)
+    q_large, sampled = queries_per_renewal(FIRST_DUE)
+    long_history = rf.make_plan(variant, name="Long history", price=Decimal("20.00"))
+    add_subscriptions(long_history, customer, method, 60, history=36)
+    Subscription.objects.filter(plan=long_history).update(next_billing_at=FIRST_DUE - timedelta(hours=2))
+    q_history, _ = queries_per_renewal(FIRST_DUE - timedelta(hours=1), sample=40)
+    rows.append(("queries/renewal, 1,000 due", "%.1f" % q_small))
+    rows.append(("queries/renewal, %d due" % args.subscriptions, "%.1f" % q_large))
+    rows.append(("queries/renewal, 36 past cycles each", "%.1f" % q_history))
+
+    due = Subscription.objects.filter(next_billing_at__lte=FIRST_DUE).count()
+    renewed_1, elapsed_1, rss_1 = timed_run(FIRST_DUE, 1)
+    second_due = periods.billing_date(START, plan.interval, 2) + timedelta(hours=1)
+    renewed_2, elapsed_2, rss_2 = timed_run(second_due, 2)
+    per_renewal = elapsed_1 / max(renewed_1, 1)
+    ratio = per_renewal / checkout
+    rows += [
+        ("checkoutComplete, mean of %d (s)" % args.checkouts, "%.4f" % checkout),
+        ("1 worker: renewed / due", "%d / %d" % (renewed_1, due)),
+        ("1 worker: renewals per second", "%.1f" % (renewed_1 / elapsed_1)),
+        ("1 worker: seconds per renewal", "%.4f" % per_renewal),
+        ("1 worker: peak RSS (MB)", "%.0f" % rss_1),
+        ("2 workers: renewed", "%d" % renewed_2),
+        ("2 workers: renewals per second", "%.1f" % (renewed_2 / elapsed_2)),
+        ("2 workers: peak RSS per worker (MB)", "%.0f" % rss_2),
+        ("renewal / checkoutComplete", "%.2f" % ratio),
+        ("gateway charges (fake)", "%d" % get_fake_gateway().charges_count()),
+    ]
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print("%s  %s" % (name.ljust(width), value))
+    print("bench-renewals: subscriptions=%d workers=2 renewals_per_second=%.1f "
+          "queries_per_renewal=%.1f renewal_to_checkout_ratio=%.2f peak_rss_mb=%.0f" % (
+              args.subscriptions, renewed_2 / elapsed_2, q_large, ratio, max(rss_1, rss_2)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
