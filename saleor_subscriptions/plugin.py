@@ -163,14 +163,18 @@ class SubscriptionsPlugin(BasePlugin):
         return max(previous_value - TaxedMoney(net=credit, gross=credit), zero)
 
     def preprocess_order_creation(self, checkout, discounts, previous_value):
-        """Runs before Saleor charges the customer: a rejection here moves no money."""
-        if not self.active:
-            return previous_value
+        """Runs before Saleor charges the customer: a rejection here moves no money.
+
+        Also while switched off: a line chosen as a subscription must not quietly become a
+        one-off purchase (validate_before_order refuses it with PLUGIN_INACTIVE).
+        """
         from saleor.checkout.error_codes import CheckoutErrorCode
 
         from .error_codes import SubscriptionErrorCode
-        from .services.checkout_plans import validate_before_order
+        from .services.checkout_plans import plans_by_line, validate_before_order
 
+        if not self.active and not plans_by_line(checkout):
+            return previous_value
         payment = checkout.get_last_active_payment()
         try:
             validate_before_order(checkout, list(checkout), self.settings,

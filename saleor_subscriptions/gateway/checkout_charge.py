@@ -1,7 +1,10 @@
 """The checkout payment of the subscriptions gateway: charge now and keep the card.
 
-Saleor hands the gateway only PaymentData; the user behind it is found through the Payment
-row the storefront created with `checkoutPaymentCreate` (its token is the PaymentMethod id).
+Saleor hands the gateway only PaymentData (no payment or checkout id); the user behind it is
+found through the Payment row the storefront created with `checkoutPaymentCreate`: the newest
+active checkout payment with this token (the PaymentMethod id), amount and currency. Its
+checkout's user owns the Stripe customer; a guest checkout gets a new customer. A PaymentMethod
+already attached to someone else's customer cannot be attached again, so a borrowed token fails.
 """
 from decimal import Decimal
 from typing import Optional
@@ -40,10 +43,57 @@ def _response(data: PaymentData, success: bool, *, error: Optional[str] = None,
 
 def _checkout_user(data: PaymentData):
     payment = (
-        Payment.objects.filter(token=data.token, checkout__isnull=False, is_active=True)
+        Payment.objects.filter(token=data.token, checkout__isnull=False, is_active=True,
+                               total=data.amount, currency=data.currency)
         .select_related("checkout__user").order_by("-pk").first()
     )
     return payment.checkout.user if payment is not None else None
+
+
+def intent_params(settings, data: PaymentData, customer_id: str) -> dict:
+    """The checkout PaymentIntent: confirmed now, on-session, on the customer's attached card.
+
+    On Stripe itself `setup_future_usage=off_session` also asks the bank to allow off-session
+    renewals (SCA); localstripe rejects that argument, so it is only sent to Stripe.
+    """
+    params = dict(
+        amount=to_minor_amount(data), currency=data.currency.lower(), customer=customer_id,
+        payment_method=data.token, confirm=True,
+        metadata={"saleor_payment": "checkout", "email": data.customer_email or ""},
+    )
+    if not settings.stripe_api_base:
+        params["setup_future_usage"] = "off_session"
+    return params
+
+
+def store_card_only(options: dict, data: PaymentData, customer_id: str, card: CardDetails):
+    """Nothing to charge (a free trial): a SetupIntent makes the card usable off-session."""
+    intent = stripe.SetupIntent.create(
+        customer=customer_id, usage="off_session", payment_method_types=["card"],
+        metadata={"saleor_payment": "checkout", "email": data.customer_email or ""}, **options)
+    intent = stripe.SetupIntent.confirm(intent.id, payment_method=data.token, **options)
+    if intent.status != "succeeded":
+        _cancel_quietly(intent, options)
+        return _response(data, False, error=_authentication_message(intent.status),
+                         transaction_id=intent.id, customer_id=customer_id, card=card)
+    return _response(data, True, transaction_id=intent.id, customer_id=customer_id, card=card,
+                     raw={"setup_intent": intent.id, "payment_method": data.token,
+                          "customer": customer_id})
+
+
+def _cancel_quietly(intent, options: dict) -> None:
+    """An intent left waiting for 3-D Secure would never complete: cancel it."""
+    if intent.status in ("requires_action", "requires_confirmation", "requires_payment_method"):
+        try:
+            type(intent).cancel(intent.id, **options)
+        except stripe.error.StripeError:
+            pass
+
+
+def _authentication_message(status: str) -> str:
+    if status == "requires_action":
+        return "The card needs authentication (3-D Secure), which this checkout cannot do."
+    return status
 
 
 def process_checkout_payment(data: PaymentData) -> GatewayResponse:
@@ -57,23 +107,17 @@ def process_checkout_payment(data: PaymentData) -> GatewayResponse:
         customer_id = get_or_create_customer(options, _checkout_user(data), data.customer_email)
         card = attach_card(options, customer_id, data.token)
         if Decimal(data.amount) <= 0:
-            # A free trial: nothing to charge now, the card is stored for the first renewal.
-            return _response(data, True, customer_id=customer_id, card=card,
-                             raw={"payment_method": data.token, "customer": customer_id})
+            return store_card_only(options, data, customer_id, card)
         intent = stripe.PaymentIntent.create(
-            amount=to_minor_amount(data), currency=data.currency.lower(), customer=customer_id,
-            payment_method=data.token, confirm=True,
-            metadata={"saleor_payment": "checkout", "email": data.customer_email or ""},
-            **options,
-        )
+            **intent_params(settings, data, customer_id), **options)
     except stripe.error.CardError as error:
         return _response(data, False, error=error.user_message or str(error))
     except stripe.error.StripeError as error:
         return _response(data, False, error="Stripe error: %s" % (error.user_message or error))
     if intent.status != "succeeded":
-        reason = (intent.get("last_payment_error") or {}).get("message") or intent.status
-        if intent.status == "requires_action":
-            reason = "The card needs authentication (3-D Secure), which this checkout cannot do."
+        _cancel_quietly(intent, options)
+        reason = ((intent.get("last_payment_error") or {}).get("message")
+                  or _authentication_message(intent.status))
         return _response(data, False, error=reason, transaction_id=intent.id,
                          customer_id=customer_id, card=card)
     return _response(data, True, transaction_id=intent.id, customer_id=customer_id, card=card,

@@ -1,15 +1,20 @@
 """Stripe customers and stored cards: one customer per Saleor user, reused across checkouts."""
-from typing import Optional
+from typing import List, Optional
 
 import stripe
 from django.db import transaction
 
 from ..models import StripeCustomer
+from . import stripe_client
 from .interface import CardDetails
 
 
 def get_or_create_customer(options: dict, user, email: str) -> str:
-    """The user's Stripe customer; a guest gets a new one per checkout."""
+    """The user's Stripe customer; a guest gets a new one per checkout.
+
+    The user's row lock is held while Stripe creates the customer, so two checkouts of one user
+    running at the same time end up with one customer (the second waits and finds it).
+    """
     if user is None:
         return stripe.Customer.create(email=email, **options).id
     with transaction.atomic():
@@ -44,3 +49,23 @@ def card_details(method) -> CardDetails:
 def find_customer_for_user(user) -> Optional[str]:
     existing = StripeCustomer.objects.filter(user=user).first() if user is not None else None
     return existing.customer_id if existing else None
+
+
+def list_cards(customer_id: str) -> List:
+    """Saleor CustomerSource rows for the cards stored on a Stripe customer."""
+    from saleor.payment.interface import CreditCardInfo, CustomerSource
+
+    from .. import GATEWAY_ID
+    from ..config import load_settings
+
+    options = stripe_client.from_settings(load_settings())
+    methods = stripe.PaymentMethod.list(customer=customer_id, type="card", **options)
+    sources = []
+    for method in methods.auto_paging_iter():
+        card = card_details(method)
+        sources.append(CustomerSource(
+            id=method["id"], gateway=GATEWAY_ID,
+            credit_card_info=CreditCardInfo(last_4=card.last4, exp_year=card.exp_year or 0,
+                                            exp_month=card.exp_month or 0, brand=card.brand),
+        ))
+    return sources

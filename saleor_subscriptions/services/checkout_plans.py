@@ -54,8 +54,9 @@ def validate_before_order(checkout, lines: List, settings, payment_gateway: Opti
     if not chosen:
         return
     if not settings.active:
-        raise ValidationError("Subscriptions are switched off in this store.",
-                              code=SubscriptionErrorCode.PLUGIN_INACTIVE.value)
+        raise ValidationError(
+            "Subscriptions are switched off in this store: remove the subscription plan from "
+            "the line to buy it once.", code=SubscriptionErrorCode.PLUGIN_INACTIVE.value)
     for line in lines:
         plan = chosen.get(line.pk)
         if plan is not None:

@@ -49,7 +49,10 @@ class CheckoutLineSubscriptionPlanSet(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, _root, info, checkout_id, line_id, plan_id=None):
-        require_active()
+        if plan_id is not None:
+            # Removing a choice stays possible while subscriptions are switched off, so that a
+            # checkout refused for PLUGIN_INACTIVE can still be completed as a one-off purchase.
+            require_active()
         checkout = get_checkout(info.context, checkout_id)
         line = checkout.lines.filter(pk=pk_or_error(line_id, "CheckoutLine", "line_id")).first()
         if line is None:
