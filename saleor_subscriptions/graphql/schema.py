@@ -7,6 +7,14 @@ from . import permissions
 from .filters import SubscriptionFilterInput
 from .ids import decode_pk
 from .mutations.checkout import CheckoutLineSubscriptionPlanSet
+from .mutations.lifecycle import (
+    SubscriptionCancel,
+    SubscriptionCancelUndo,
+    SubscriptionPause,
+    SubscriptionReactivate,
+    SubscriptionResume,
+    SubscriptionSkipNextRenewal,
+)
 from .mutations.plans import (
     SubscriptionPlanArchive,
     SubscriptionPlanCreate,
@@ -116,6 +124,12 @@ class SubscriptionQueries(graphene.ObjectType):
 
 
 class SubscriptionMutations(graphene.ObjectType):
+    subscription_cancel = SubscriptionCancel.Field()
+    subscription_cancel_undo = SubscriptionCancelUndo.Field()
+    subscription_reactivate = SubscriptionReactivate.Field()
+    subscription_pause = SubscriptionPause.Field()
+    subscription_resume = SubscriptionResume.Field()
+    subscription_skip_next_renewal = SubscriptionSkipNextRenewal.Field()
     checkout_line_subscription_plan_set = CheckoutLineSubscriptionPlanSet.Field()
     subscription_plan_create = SubscriptionPlanCreate.Field()
     subscription_plan_update = SubscriptionPlanUpdate.Field()

@@ -1,0 +1,107 @@
+"""Customers (their own subscriptions) and staff/apps with MANAGE_ORDERS (any): cancel, undo,
+reactivate, pause, resume, skip the next renewal."""
+from datetime import datetime, timezone
+
+import graphene
+from saleor.graphql.core.mutations import BaseMutation
+
+from ...config import require_active
+from ...services.lifecycle import Actor, cancel, pause
+from .. import permissions
+from ..errors import SubscriptionError
+from ..types import CustomerSubscription
+
+SubscriptionCancelReasonEnum = graphene.Enum(
+    "SubscriptionCancelReason", [(reason.upper(), reason) for reason in cancel.REASONS])
+
+
+class _LifecycleMutation(BaseMutation):
+    subscription = graphene.Field(CustomerSubscription, description="The subscription afterwards.")
+
+    class Arguments:
+        id = graphene.ID(required=True, description="ID of the subscription.")
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def check_permissions(cls, context, permissions=None):
+        # Ownership is checked per subscription; anonymous visitors own none.
+        return context.user.is_authenticated or getattr(context, "app", None) is not None
+
+    @classmethod
+    def perform_mutation(cls, _root, info, **data):
+        settings = require_active()
+        subscription = permissions.get_subscription_or_error(info.context, data.pop("id"))
+        actor_type, user, app = permissions.actor(info.context)
+        changed = cls.change(subscription.pk, Actor(actor_type, user, app),
+                             datetime.now(timezone.utc), settings, **data)
+        return cls(subscription=changed)
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings, **data):
+        raise NotImplementedError
+
+
+def _meta(description):
+    return type("Meta", (), {"description": description, "error_type_class": SubscriptionError,
+                             "error_type_field": "subscription_errors"})
+
+
+class SubscriptionCancel(_LifecycleMutation):
+    class Arguments(_LifecycleMutation.Arguments):
+        immediately = graphene.Boolean(default_value=False,
+                                       description="End now instead of at the period's end.")
+        reason = SubscriptionCancelReasonEnum(description="Why the customer leaves.")
+        reason_text = graphene.String(description="In the customer's words.")
+
+    Meta = _meta("Cancel a subscription at the end of its period (default) or now.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings, immediately=False, reason=None,
+               reason_text=None):
+        return cancel.cancel(subscription_id, actor, now, immediately=immediately,
+                             reason=reason or "other", reason_text=reason_text or "")
+
+
+class SubscriptionCancelUndo(_LifecycleMutation):
+    Meta = _meta("Keep a subscription that was set to end at its period's end.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings):
+        return cancel.undo_cancellation(subscription_id, actor, now)
+
+
+class SubscriptionReactivate(_LifecycleMutation):
+    Meta = _meta("Bring back a cancelled subscription while its paid period still runs.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings):
+        return cancel.reactivate(subscription_id, actor, now)
+
+
+class SubscriptionPause(_LifecycleMutation):
+    class Arguments(_LifecycleMutation.Arguments):
+        cycles = graphene.Int(description="Billing cycles to pause for; null: until resumed.")
+
+    Meta = _meta("Pause a subscription: no orders and no charges until it is resumed.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings, cycles=None):
+        return pause.pause(subscription_id, actor, now, settings, cycles=cycles)
+
+
+class SubscriptionResume(_LifecycleMutation):
+    Meta = _meta("Resume a paused subscription: billing restarts now, on a new anchor.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings):
+        return pause.resume(subscription_id, actor, now)
+
+
+class SubscriptionSkipNextRenewal(_LifecycleMutation):
+    Meta = _meta("Skip the next renewal: the one after it is billed instead.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings):
+        return pause.skip_next_renewal(subscription_id, actor, now)

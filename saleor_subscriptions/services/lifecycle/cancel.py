@@ -1,0 +1,77 @@
+"""Cancel now or at the period's end, undo a scheduled cancellation, reactivate."""
+from datetime import datetime
+
+from django.db import transaction
+
+from ...domain import periods
+from ...domain.states import Status, ensure_transition
+from ...models import EventType, Subscription
+from ..events import record_event
+from . import Actor, lock, refuse
+
+REASONS = ("too_expensive", "not_using", "switching", "missing_features", "quality",
+           "shipping", "other")
+
+
+@transaction.atomic
+def cancel(subscription_id: int, actor: Actor, now: datetime, *, immediately: bool = False,
+           reason: str = "other", reason_text: str = "") -> Subscription:
+    subscription = lock(subscription_id)
+    if subscription.status in (Status.CANCELLED.value, Status.EXPIRED.value):
+        raise refuse("The subscription is already %s." % subscription.status)
+    if reason not in REASONS:
+        raise refuse("Unknown reason %r." % reason, field="reason")
+    subscription.cancel_reason, subscription.cancel_reason_text = reason, reason_text[:2000]
+    if not immediately:
+        if subscription.cancel_at_period_end:
+            raise refuse("The subscription is already set to end on %s."
+                         % subscription.current_period_end.date())
+        subscription.cancel_at_period_end = True
+        subscription.save()
+        record_event(subscription, EventType.CANCELLATION_SCHEDULED, date=now, reason=reason,
+                     reason_text=reason_text, ends_at=subscription.current_period_end,
+                     **actor.event_fields())
+        return subscription
+    ensure_transition(subscription.status, Status.CANCELLED)
+    previous = subscription.status
+    subscription.status = Status.CANCELLED.value
+    subscription.cancelled_at = subscription.ended_at = now
+    subscription.next_billing_at = None
+    subscription.cancel_at_period_end = False
+    subscription.save()
+    record_event(subscription, EventType.CANCELLED, date=now, reason=reason,
+                 reason_text=reason_text, previous_status=previous, **actor.event_fields())
+    return subscription
+
+
+@transaction.atomic
+def undo_cancellation(subscription_id: int, actor: Actor, now: datetime) -> Subscription:
+    subscription = lock(subscription_id)
+    if not subscription.cancel_at_period_end:
+        raise refuse("No cancellation is scheduled.")
+    subscription.cancel_at_period_end = False
+    subscription.cancel_reason = subscription.cancel_reason_text = ""
+    subscription.save()
+    record_event(subscription, EventType.CANCELLATION_UNDONE, date=now, **actor.event_fields())
+    return subscription
+
+
+@transaction.atomic
+def reactivate(subscription_id: int, actor: Actor, now: datetime) -> Subscription:
+    """A cancelled subscription comes back while the period it paid for still runs; billing
+    continues on its original anchor."""
+    subscription = lock(subscription_id)
+    if subscription.status != Status.CANCELLED.value:
+        raise refuse("Only a cancelled subscription can be reactivated.")
+    if subscription.current_period_end <= now:
+        raise refuse("The paid period has ended: subscribe again instead.")
+    ensure_transition(subscription.status, Status.ACTIVE)
+    subscription.status = Status.ACTIVE.value
+    subscription.cancelled_at = subscription.ended_at = None
+    subscription.cancel_reason = subscription.cancel_reason_text = ""
+    subscription.next_billing_at = periods.next_billing_date_after(
+        subscription.anchor_at, subscription.plan.interval, now)
+    subscription.save()
+    record_event(subscription, EventType.REACTIVATED, date=now,
+                 next_billing_at=subscription.next_billing_at, **actor.event_fields())
+    return subscription

@@ -1,0 +1,67 @@
+"""Pause (for N cycles or until resumed), resume with a new anchor, skip the next renewal."""
+from datetime import datetime
+from typing import Optional
+
+from django.db import transaction
+
+from ...domain import periods
+from ...domain.states import Status, ensure_transition
+from ...error_codes import SubscriptionErrorCode
+from ...models import EventType, Subscription
+from ..events import record_event
+from . import Actor, lock, refuse
+
+
+@transaction.atomic
+def pause(subscription_id: int, actor: Actor, now: datetime, settings,
+          cycles: Optional[int] = None) -> Subscription:
+    subscription = lock(subscription_id)
+    if not settings.allow_pause:
+        raise refuse("This store does not allow pausing subscriptions.",
+                     SubscriptionErrorCode.NOT_ALLOWED)
+    if cycles is not None and not 1 <= cycles <= settings.max_pause_cycles:
+        raise refuse("Pause for 1 to %d cycles." % settings.max_pause_cycles,
+                     SubscriptionErrorCode.INVALID, field="cycles")
+    if subscription.status not in (Status.ACTIVE.value, Status.TRIALING.value):
+        raise refuse("Only an active subscription can be paused (it is %s)." % subscription.status)
+    ensure_transition(subscription.status, Status.PAUSED)
+    subscription.status = Status.PAUSED.value
+    subscription.paused_at = now
+    subscription.pause_resumes_at = (
+        periods.billing_date(now, subscription.plan.interval, cycles) if cycles else None)
+    subscription.next_billing_at = None
+    subscription.save()
+    record_event(subscription, EventType.PAUSED, date=now, cycles=cycles,
+                 resumes_at=subscription.pause_resumes_at, **actor.event_fields())
+    return subscription
+
+
+@transaction.atomic
+def resume(subscription_id: int, actor: Actor, now: datetime) -> Subscription:
+    """Billing starts again from now: the new anchor, due at once (the renewal run charges it)."""
+    subscription = lock(subscription_id)
+    if subscription.status != Status.PAUSED.value:
+        raise refuse("Only a paused subscription can be resumed.")
+    ensure_transition(subscription.status, Status.ACTIVE)
+    subscription.status = Status.ACTIVE.value
+    subscription.paused_at = subscription.pause_resumes_at = None
+    subscription.anchor_at = subscription.next_billing_at = now
+    subscription.save()
+    record_event(subscription, EventType.RESUMED, date=now, anchor_at=now, **actor.event_fields())
+    return subscription
+
+
+@transaction.atomic
+def skip_next_renewal(subscription_id: int, actor: Actor, now: datetime) -> Subscription:
+    subscription = lock(subscription_id)
+    if subscription.status not in (Status.ACTIVE.value, Status.TRIALING.value):
+        raise refuse("Only an active subscription has a renewal to skip.")
+    if subscription.next_billing_at is None:
+        raise refuse("No renewal is scheduled.")
+    skipped = subscription.next_billing_at
+    subscription.next_billing_at = periods.next_billing_date_after(
+        subscription.anchor_at, subscription.plan.interval, skipped)
+    subscription.save()
+    record_event(subscription, EventType.RENEWAL_SKIPPED, date=now, skipped=skipped,
+                 next_billing_at=subscription.next_billing_at, **actor.event_fields())
+    return subscription
