@@ -10,6 +10,8 @@ from .mutations.checkout import CheckoutLineSubscriptionPlanSet
 from .mutations.lifecycle import (
     SubscriptionCancel,
     SubscriptionCancelUndo,
+    SubscriptionExtendPeriod,
+    SubscriptionNextBillingDateUpdate,
     SubscriptionPause,
     SubscriptionReactivate,
     SubscriptionResume,
@@ -130,6 +132,8 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_pause = SubscriptionPause.Field()
     subscription_resume = SubscriptionResume.Field()
     subscription_skip_next_renewal = SubscriptionSkipNextRenewal.Field()
+    subscription_next_billing_date_update = SubscriptionNextBillingDateUpdate.Field()
+    subscription_extend_period = SubscriptionExtendPeriod.Field()
     checkout_line_subscription_plan_set = CheckoutLineSubscriptionPlanSet.Field()
     subscription_plan_create = SubscriptionPlanCreate.Field()
     subscription_plan_update = SubscriptionPlanUpdate.Field()

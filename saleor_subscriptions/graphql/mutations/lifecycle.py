@@ -3,10 +3,11 @@ reactivate, pause, resume, skip the next renewal."""
 from datetime import datetime, timezone
 
 import graphene
+from saleor.core.permissions import OrderPermissions
 from saleor.graphql.core.mutations import BaseMutation
 
 from ...config import require_active
-from ...services.lifecycle import Actor, cancel, pause
+from ...services.lifecycle import Actor, cancel, pause, staff
 from .. import permissions
 from ..errors import SubscriptionError
 from ..types import CustomerSubscription
@@ -105,3 +106,38 @@ class SubscriptionSkipNextRenewal(_LifecycleMutation):
     @classmethod
     def change(cls, subscription_id, actor, now, settings):
         return pause.skip_next_renewal(subscription_id, actor, now)
+
+
+def _staff_meta(description):
+    meta = _meta(description + " Requires MANAGE_ORDERS.")
+    meta.permissions = (OrderPermissions.MANAGE_ORDERS,)
+    return meta
+
+
+class _StaffMutation(_LifecycleMutation):
+    class Meta:
+        abstract = True
+
+    check_permissions = classmethod(BaseMutation.check_permissions.__func__)
+
+
+class SubscriptionNextBillingDateUpdate(_StaffMutation):
+    class Arguments(_LifecycleMutation.Arguments):
+        date = graphene.DateTime(required=True, description="When to bill next (future).")
+
+    Meta = _staff_meta("Move a subscription's next billing date; later dates follow from it.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings, date):
+        return staff.move_next_billing(subscription_id, actor, now, date)
+
+
+class SubscriptionExtendPeriod(_StaffMutation):
+    class Arguments(_LifecycleMutation.Arguments):
+        days = graphene.Int(required=True, description="Free days to add (1-366).")
+
+    Meta = _staff_meta("Extend the current period for free (goodwill).")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings, days):
+        return staff.extend_period(subscription_id, actor, now, days)
