@@ -5,7 +5,7 @@ into the next window. Renewals pick it up through services.renewals.default_thro
 """
 import os
 import time
-from typing import Callable
+from typing import Callable, Optional
 
 import redis
 
@@ -13,16 +13,18 @@ KEY = "subscriptions:gateway-budget:%s:%d"
 
 
 def throttle_for(rate: float, url: str = "", namespace: str = "charges",
-                 clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> Callable[[], None]:
+                 clock: Optional[Callable[[], float]] = None,
+                 sleep: Optional[Callable[[float], None]] = None) -> Callable[[], None]:
     limit = max(int(rate), 1)
     connection = redis.Redis.from_url(
         url or os.environ.get("SUBSCRIPTIONS_RATE_LIMIT_REDIS")
         or os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0")
 
     def wait_for_budget() -> None:
+        # Looked up per call, not bound at import: a clock frozen in tests must not stick.
+        read_clock, pause = clock or time.time, sleep or time.sleep
         while True:
-            now = clock()
+            now = read_clock()
             window = int(now)
             pipe = connection.pipeline()
             pipe.incr(KEY % (namespace, window))
@@ -30,6 +32,6 @@ def throttle_for(rate: float, url: str = "", namespace: str = "charges",
             used, _ = pipe.execute()
             if used <= limit:
                 return
-            sleep(window + 1 - now)
+            pause(window + 1 - now)
 
     return wait_for_budget
