@@ -8,11 +8,13 @@ from .filters import SubscriptionFilterInput
 from .ids import decode_pk
 from .mutations.checkout import CheckoutLineSubscriptionPlanSet
 from .mutations.lifecycle import (
+    SubscriptionAddressUpdate,
     SubscriptionCancel,
     SubscriptionCancelUndo,
     SubscriptionExtendPeriod,
     SubscriptionNextBillingDateUpdate,
     SubscriptionPause,
+    SubscriptionPaymentMethodUpdate,
     SubscriptionReactivate,
     SubscriptionResume,
     SubscriptionSkipNextRenewal,
@@ -134,6 +136,8 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_skip_next_renewal = SubscriptionSkipNextRenewal.Field()
     subscription_next_billing_date_update = SubscriptionNextBillingDateUpdate.Field()
     subscription_extend_period = SubscriptionExtendPeriod.Field()
+    subscription_payment_method_update = SubscriptionPaymentMethodUpdate.Field()
+    subscription_address_update = SubscriptionAddressUpdate.Field()
     checkout_line_subscription_plan_set = CheckoutLineSubscriptionPlanSet.Field()
     subscription_plan_create = SubscriptionPlanCreate.Field()
     subscription_plan_update = SubscriptionPlanUpdate.Field()

@@ -4,10 +4,12 @@ from datetime import datetime, timezone
 
 import graphene
 from saleor.core.permissions import OrderPermissions
+from saleor.graphql.account.i18n import I18nMixin
+from saleor.graphql.account.types import AddressInput
 from saleor.graphql.core.mutations import BaseMutation
 
 from ...config import require_active
-from ...services.lifecycle import Actor, cancel, pause, staff
+from ...services.lifecycle import Actor, cancel, details, pause, staff
 from .. import permissions
 from ..errors import SubscriptionError
 from ..types import CustomerSubscription
@@ -141,3 +143,30 @@ class SubscriptionExtendPeriod(_StaffMutation):
     @classmethod
     def change(cls, subscription_id, actor, now, settings, days):
         return staff.extend_period(subscription_id, actor, now, days)
+
+
+class SubscriptionPaymentMethodUpdate(_LifecycleMutation):
+    class Arguments(_LifecycleMutation.Arguments):
+        payment_method_id = graphene.String(
+            required=True, description="A Stripe PaymentMethod id from Stripe.js.")
+
+    Meta = _meta("Use another card for this subscription; a past-due one is charged again now.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings, payment_method_id):
+        return details.change_card(subscription_id, actor, now, settings, payment_method_id)
+
+
+class SubscriptionAddressUpdate(_LifecycleMutation, I18nMixin):
+    class Arguments(_LifecycleMutation.Arguments):
+        shipping_address = AddressInput(description="Where renewals ship from now on.")
+        billing_address = AddressInput(description="The billing address of future renewals.")
+
+    Meta = _meta("Change the addresses future renewal orders use.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings, shipping_address=None,
+               billing_address=None):
+        shipping = cls.validate_address(shipping_address) if shipping_address else None
+        billing = cls.validate_address(billing_address) if billing_address else None
+        return details.change_addresses(subscription_id, actor, now, shipping, billing)

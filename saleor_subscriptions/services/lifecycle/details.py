@@ -1,0 +1,68 @@
+"""The card and the addresses future renewals use."""
+from datetime import datetime
+
+import stripe
+from django.db import transaction
+
+from ...domain.states import Status
+from ...error_codes import SubscriptionErrorCode
+from ...gateway import stripe_client
+from ...gateway.customers import attach_card
+from ...models import EventType, Subscription
+from ..events import record_event
+from . import Actor, lock, refuse
+
+
+def change_card(subscription_id: int, actor: Actor, now: datetime, settings,
+                payment_method_id: str) -> Subscription:
+    """Attach a new Stripe PaymentMethod to the subscription's customer and use it from now on;
+    a past-due subscription is charged again at once with it."""
+    if not payment_method_id.startswith("pm_"):
+        raise refuse("Give a Stripe PaymentMethod id (pm_...).", SubscriptionErrorCode.INVALID,
+                     field="payment_method_id")
+    subscription = Subscription.objects.get(pk=subscription_id)
+    if Status(subscription.status) in (Status.CANCELLED, Status.EXPIRED):
+        raise refuse("The subscription has ended.")
+    try:
+        card = attach_card(stripe_client.from_settings(settings), subscription.customer_reference,
+                           payment_method_id)
+    except stripe.error.StripeError as error:
+        raise refuse("Stripe refused the card: %s" % (error.user_message or error),
+                     SubscriptionErrorCode.PAYMENT_ERROR, field="payment_method_id")
+    with transaction.atomic():
+        subscription = lock(subscription_id)
+        previous = subscription.card_last4
+        subscription.payment_method_reference = payment_method_id
+        subscription.card_brand, subscription.card_last4 = card.brand, card.last4
+        subscription.card_exp_month, subscription.card_exp_year = card.exp_month, card.exp_year
+        subscription.save()
+        record_event(subscription, EventType.PAYMENT_METHOD_CHANGED, date=now,
+                     previous_last4=previous, last4=card.last4, **actor.event_fields())
+    if subscription.status == Status.PAST_DUE.value:
+        from ..renewals import renew_subscription
+
+        renew_subscription(subscription.pk, now, force=True)
+        subscription.refresh_from_db()
+    return subscription
+
+
+@transaction.atomic
+def change_addresses(subscription_id: int, actor: Actor, now: datetime, shipping=None,
+                     billing=None) -> Subscription:
+    """`shipping`/`billing`: validated, unsaved Saleor Address instances."""
+    subscription = lock(subscription_id)
+    if Status(subscription.status) in (Status.CANCELLED, Status.EXPIRED):
+        raise refuse("The subscription has ended.")
+    changed = []
+    for name, address in (("shipping_address", shipping), ("billing_address", billing)):
+        if address is not None:
+            address.save()
+            setattr(subscription, name, address)
+            changed.append(name)
+    if not changed:
+        raise refuse("Give a shipping or a billing address.", SubscriptionErrorCode.REQUIRED,
+                     field="shipping_address")
+    subscription.save()
+    record_event(subscription, EventType.ADDRESS_CHANGED, date=now, changed=changed,
+                 **actor.event_fields())
+    return subscription
