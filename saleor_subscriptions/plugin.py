@@ -79,8 +79,8 @@ class SubscriptionsPlugin(BasePlugin):
         Field.UPGRADE_BILLING: {
             "type": _STRING,
             "label": Field.UPGRADE_BILLING,
-            "help_text": "immediately: charge the prorated difference now; next_renewal: bill "
-            "it with the next renewal.",
+            "help_text": "immediately: upgrades start now and the prorated difference is "
+            "charged at once; next_renewal: upgrades start with the next period.",
         },
         Field.ALLOW_PAUSE: {
             "type": _BOOLEAN,

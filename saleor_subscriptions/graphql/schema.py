@@ -11,13 +11,17 @@ from .mutations.lifecycle import (
     SubscriptionAddressUpdate,
     SubscriptionCancel,
     SubscriptionCancelUndo,
+    SubscriptionChangePlan,
+    SubscriptionChangePlanCancel,
     SubscriptionExtendPeriod,
     SubscriptionNextBillingDateUpdate,
     SubscriptionPause,
     SubscriptionPaymentMethodUpdate,
+    SubscriptionPlanChangeQuote,
     SubscriptionReactivate,
     SubscriptionResume,
     SubscriptionSkipNextRenewal,
+    resolve_plan_change_preview,
 )
 from .mutations.plans import (
     SubscriptionPlanArchive,
@@ -30,6 +34,14 @@ from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, Subscript
 
 
 class SubscriptionQueries(graphene.ObjectType):
+    subscription_change_plan_preview = graphene.Field(
+        SubscriptionPlanChangeQuote,
+        id=graphene.ID(required=True),
+        plan_id=graphene.ID(required=True),
+        quantity=graphene.Int(required=True),
+        immediately=graphene.Boolean(default_value=False),
+        description="The exact amounts of a plan change before the customer confirms it.",
+    )
     checkout_subscription_plans = graphene.List(
         graphene.NonNull(CheckoutLineSubscriptionPlan),
         checkout_id=graphene.ID(required=True),
@@ -64,6 +76,10 @@ class SubscriptionQueries(graphene.ObjectType):
         filter=SubscriptionFilterInput(),
         description="All subscriptions, for staff with MANAGE_ORDERS.",
     )
+
+    @staticmethod
+    def resolve_subscription_change_plan_preview(_root, info, **data):
+        return resolve_plan_change_preview(info, **data)
 
     @staticmethod
     def resolve_checkout_subscription_plans(_root, info, checkout_id):
@@ -138,6 +154,8 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_extend_period = SubscriptionExtendPeriod.Field()
     subscription_payment_method_update = SubscriptionPaymentMethodUpdate.Field()
     subscription_address_update = SubscriptionAddressUpdate.Field()
+    subscription_change_plan = SubscriptionChangePlan.Field()
+    subscription_change_plan_cancel = SubscriptionChangePlanCancel.Field()
     checkout_line_subscription_plan_set = CheckoutLineSubscriptionPlanSet.Field()
     subscription_plan_create = SubscriptionPlanCreate.Field()
     subscription_plan_update = SubscriptionPlanUpdate.Field()

@@ -129,3 +129,27 @@ def cancel_unpaid_order(order: Optional[Order]) -> None:
     if order.is_fully_paid() and order.total.gross.amount > 0:
         return
     cancel_order(order, user=None)
+
+
+ADJUSTMENT_METADATA_KEY = "subscription_adjustment"
+
+
+def create_adjustment_order(subscription, plan, amount: Money, description: str) -> Order:
+    """A one-line order for money owed mid-period (a prorated upgrade); nothing ships."""
+    variant = plan.variant
+    user = subscription.user
+    order = Order.objects.create(
+        status=OrderStatus.UNFULFILLED, user=user,
+        user_email=user.email if user is not None else subscription.email,
+        billing_address=_copy(subscription.billing_address or subscription.shipping_address),
+        currency=amount.currency, total=zero_taxed_money(amount.currency),
+        metadata={ADJUSTMENT_METADATA_KEY: str(subscription.token)},
+    )
+    OrderLine.objects.create(
+        order=order, variant=variant, product_name=str(variant.product), variant_name=description,
+        product_sku=variant.sku, is_shipping_required=False, quantity=1,
+        unit_price=TaxedMoney(net=amount, gross=amount), tax_rate=Decimal("0.0"),
+    )
+    recalculate_order(order, update_voucher_discount=False)
+    order_created(order, user=user if user is not None else AnonymousUser())
+    return order

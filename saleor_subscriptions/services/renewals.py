@@ -172,6 +172,9 @@ def _prepare_cycle(subscription, now, context, force):
         ended = _end_of_term(subscription, now)
         if ended is not None:
             return ended
+        from .lifecycle.plan_change import apply_scheduled
+
+        apply_scheduled(subscription, now)  # a plan change scheduled for this period
         cycle = _create_cycle(subscription, now)
     elif cycle.next_retry_at is not None and cycle.next_retry_at > now and not force:
         return RenewalOutcome(sid, SKIPPED, "retry_not_due", cycle.cycle_index)

@@ -7,12 +7,14 @@ from saleor.core.permissions import OrderPermissions
 from saleor.graphql.account.i18n import I18nMixin
 from saleor.graphql.account.types import AddressInput
 from saleor.graphql.core.mutations import BaseMutation
+from saleor.graphql.core.types import Money
 
 from ...config import require_active
-from ...services.lifecycle import Actor, cancel, details, pause, staff
+from ...services.lifecycle import Actor, cancel, details, pause, plan_change, staff
 from .. import permissions
 from ..errors import SubscriptionError
 from ..types import CustomerSubscription
+from .plans import get_plan_or_error
 
 SubscriptionCancelReasonEnum = graphene.Enum(
     "SubscriptionCancelReason", [(reason.upper(), reason) for reason in cancel.REASONS])
@@ -170,3 +172,55 @@ class SubscriptionAddressUpdate(_LifecycleMutation, I18nMixin):
         shipping = cls.validate_address(shipping_address) if shipping_address else None
         billing = cls.validate_address(billing_address) if billing_address else None
         return details.change_addresses(subscription_id, actor, now, shipping, billing)
+
+
+class SubscriptionPlanChangeQuote(graphene.ObjectType):
+    kind = graphene.String(required=True, description="upgrade or downgrade.")
+    applies = graphene.String(required=True, description="now or period_end.")
+    charge_now = graphene.Field(Money, required=True, description="Charged at once.")
+    credit = graphene.Field(Money, required=True, description="Kept for the next renewal.")
+    new_unit_price = graphene.Field(Money, required=True)
+    new_quantity = graphene.Int(required=True)
+    effective_at = graphene.DateTime(required=True)
+
+    class Meta:
+        description = "What a plan change does and costs, before the customer confirms."
+
+
+def resolve_plan_change_preview(info, id, plan_id, quantity, immediately=False):
+    settings = require_active()
+    subscription = permissions.get_subscription_or_error(info.context, id)
+    plan = get_plan_or_error(plan_id, field="plan_id")
+    return plan_change.quote(subscription, plan, quantity, datetime.now(timezone.utc), settings,
+                             immediately)
+
+
+class SubscriptionChangePlan(_LifecycleMutation):
+    quote = graphene.Field(SubscriptionPlanChangeQuote, description="What the change cost.")
+
+    class Arguments(_LifecycleMutation.Arguments):
+        plan_id = graphene.ID(required=True, description="A plan of the same family.")
+        quantity = graphene.Int(required=True, description="Units per period (>= 1).")
+        immediately = graphene.Boolean(
+            default_value=False, description="Downgrades: switch now and keep the credit.")
+
+    Meta = _meta("Upgrade (now, prorated) or downgrade (at period end, or now with credit).")
+
+    @classmethod
+    def perform_mutation(cls, _root, info, **data):
+        settings = require_active()
+        subscription = permissions.get_subscription_or_error(info.context, data["id"])
+        plan = get_plan_or_error(data["plan_id"], field="plan_id")
+        actor_type, user, app = permissions.actor(info.context)
+        changed, offer = plan_change.change_plan(
+            subscription.pk, Actor(actor_type, user, app), datetime.now(timezone.utc), settings,
+            plan, data["quantity"], data.get("immediately", False))
+        return cls(subscription=changed, quote=offer)
+
+
+class SubscriptionChangePlanCancel(_LifecycleMutation):
+    Meta = _meta("Drop a plan change scheduled for the end of the period.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings):
+        return plan_change.cancel_scheduled(subscription_id, actor, now)

@@ -1,0 +1,149 @@
+"""Upgrade or downgrade within a plan family: quotes, switches, scheduled changes.
+
+Upgrades (a higher per-month value) take effect now and the prorated difference for the rest
+of the period is charged at once as its own Saleor order — or, when the store bills upgrades
+with the next renewal, they start with the next period. Downgrades start with the next period
+(scheduled, cancellable) or, on request, now with the prorated difference kept as credit for the
+next renewal.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from django.db import transaction
+from prices import Money
+
+from ...config import UPGRADE_IMMEDIATELY
+from ...domain import pricing, proration
+from ...domain.states import Status
+from ...error_codes import SubscriptionErrorCode
+from ...models import EventType, Subscription, SubscriptionPlan
+from .. import plans
+from ..events import record_event
+from . import Actor, lock, refuse
+
+UPGRADE, DOWNGRADE = "upgrade", "downgrade"
+NOW, PERIOD_END = "now", "period_end"
+
+
+@dataclass(frozen=True)
+class PlanChangeQuote:
+    kind: str
+    applies: str  # NOW or PERIOD_END
+    charge_now: Money
+    credit: Money
+    new_unit_price: Money
+    new_quantity: int
+    effective_at: datetime
+
+
+def quote(subscription: Subscription, plan: SubscriptionPlan, quantity: int, now: datetime,
+          settings, immediately: bool = False) -> PlanChangeQuote:
+    """What the change would do and cost; raises the typed refusal when it is not allowed."""
+    current = subscription.plan
+    if quantity < 1:
+        raise refuse("Quantity must be at least 1.", SubscriptionErrorCode.INVALID, "quantity")
+    if plan.pk == current.pk and quantity == subscription.quantity:
+        raise refuse("The subscription is already on this plan and quantity.",
+                     SubscriptionErrorCode.SAME_PLAN, "plan_id")
+    if not plan.is_active:
+        raise refuse("Plan %s is no longer available." % plan.name,
+                     SubscriptionErrorCode.PLAN_NOT_AVAILABLE, "plan_id")
+    if plan.pk != current.pk and (not current.family or plan.family != current.family):
+        raise refuse("Plans can only change within the same plan family.",
+                     SubscriptionErrorCode.OTHER_FAMILY, "plan_id")
+    if plan.currency != subscription.currency:
+        raise refuse("Plan %s is priced in another currency." % plan.name,
+                     SubscriptionErrorCode.CURRENCY_MISMATCH, "plan_id")
+    if subscription.status not in (Status.ACTIVE.value, Status.TRIALING.value):
+        raise refuse("Only an active subscription can change plans (it is %s)."
+                     % subscription.status)
+    old_total = pricing.recurring_charge(subscription.unit_price, subscription.quantity)
+    new_unit = plans.plan_unit_price(plan)
+    new_total = pricing.recurring_charge(new_unit, quantity)
+    upgrade = (pricing.monthly_value(new_total, plan.interval)
+               > pricing.monthly_value(old_total, current.interval))
+    zero = Money(0, subscription.currency)
+    end = subscription.current_period_end
+    same_grid = plan.interval == current.interval
+    if upgrade and settings.upgrade_billing == UPGRADE_IMMEDIATELY and same_grid:
+        charge = zero
+        if subscription.status == Status.ACTIVE.value:
+            charge = proration.prorate_change(old_total, new_total, subscription.current_period_start,
+                                              end, now).charge_now
+        return PlanChangeQuote(UPGRADE, NOW, charge, zero, new_unit, quantity, now)
+    if not upgrade and immediately and same_grid:
+        credit = zero
+        if subscription.status == Status.ACTIVE.value:
+            credit = proration.prorate_change(old_total, new_total, subscription.current_period_start,
+                                              end, now).credit
+        return PlanChangeQuote(DOWNGRADE, NOW, zero, credit, new_unit, quantity, now)
+    kind = UPGRADE if upgrade else DOWNGRADE
+    return PlanChangeQuote(kind, PERIOD_END, zero, zero, new_unit, quantity,
+                           subscription.next_billing_at or end)
+
+
+def change_plan(subscription_id: int, actor: Actor, now: datetime, settings,
+                plan: SubscriptionPlan, quantity: int, immediately: bool = False):
+    """Returns (subscription, quote). A charge that fails changes nothing on the subscription."""
+    with transaction.atomic():
+        subscription = lock(subscription_id)
+        offer = quote(subscription, plan, quantity, now, settings, immediately)
+        if offer.applies == PERIOD_END:
+            subscription.scheduled_plan, subscription.scheduled_quantity = plan, quantity
+            subscription.save()
+            record_event(subscription, EventType.PLAN_CHANGE_SCHEDULED, date=now, kind=offer.kind,
+                         from_plan=subscription.plan_id, to_plan=plan.pk, quantity=quantity,
+                         effective_at=offer.effective_at, **actor.event_fields())
+            return subscription, offer
+        if not offer.charge_now.amount:
+            _switch(subscription, plan, offer, now, actor)
+            return subscription, offer
+    from .proration_charge import charge_difference
+
+    order = charge_difference(subscription_id, plan, offer, now, settings)
+    with transaction.atomic():
+        subscription = lock(subscription_id)
+        _switch(subscription, plan, offer, now, actor, order=order)
+    return subscription, offer
+
+
+def _switch(subscription, plan, offer: PlanChangeQuote, now, actor: Actor, order=None) -> None:
+    previous_plan, previous_quantity = subscription.plan_id, subscription.quantity
+    subscription.plan = plan
+    subscription.variant_id = plan.variant_id
+    subscription.quantity = offer.new_quantity
+    subscription.unit_price_amount = offer.new_unit_price.amount
+    subscription.credit_amount += offer.credit.amount
+    subscription.scheduled_plan, subscription.scheduled_quantity = None, None
+    subscription.save()
+    record_event(subscription, EventType.PLAN_CHANGED, date=now, order=order,
+                 amount=offer.charge_now if offer.charge_now.amount else None, kind=offer.kind,
+                 from_plan=previous_plan, to_plan=plan.pk, from_quantity=previous_quantity,
+                 to_quantity=offer.new_quantity, credit=offer.credit, **actor.event_fields())
+
+
+@transaction.atomic
+def cancel_scheduled(subscription_id: int, actor: Actor, now: datetime) -> Subscription:
+    subscription = lock(subscription_id)
+    if subscription.scheduled_plan_id is None:
+        raise refuse("No plan change is scheduled.")
+    plan_id = subscription.scheduled_plan_id
+    subscription.scheduled_plan, subscription.scheduled_quantity = None, None
+    subscription.save()
+    record_event(subscription, EventType.PLAN_CHANGE_CANCELLED, date=now, to_plan=plan_id,
+                 **actor.event_fields())
+    return subscription
+
+
+def apply_scheduled(subscription: Subscription, now: datetime) -> Optional[SubscriptionPlan]:
+    """Called by the renewal run (subscription locked) before it bills the next period."""
+    plan = subscription.scheduled_plan
+    if plan is None:
+        return None
+    quantity = subscription.scheduled_quantity or subscription.quantity
+    zero = Money(0, subscription.currency)
+    offer = PlanChangeQuote("scheduled", PERIOD_END, zero, zero, plans.plan_unit_price(plan),
+                            quantity, now)
+    _switch(subscription, plan, offer, now, Actor())
+    return plan
