@@ -19,6 +19,7 @@ from .mutations.lifecycle import (
     SubscriptionPaymentMethodUpdate,
     SubscriptionPlanChangeQuote,
     SubscriptionReactivate,
+    SubscriptionRefund,
     SubscriptionResume,
     SubscriptionSkipNextRenewal,
     resolve_plan_change_preview,
@@ -156,6 +157,7 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_address_update = SubscriptionAddressUpdate.Field()
     subscription_change_plan = SubscriptionChangePlan.Field()
     subscription_change_plan_cancel = SubscriptionChangePlanCancel.Field()
+    subscription_refund = SubscriptionRefund.Field()
     checkout_line_subscription_plan_set = CheckoutLineSubscriptionPlanSet.Field()
     subscription_plan_create = SubscriptionPlanCreate.Field()
     subscription_plan_update = SubscriptionPlanUpdate.Field()

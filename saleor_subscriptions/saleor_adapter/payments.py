@@ -91,3 +91,37 @@ def refund_through(gateway, payment_information) -> GatewayResponse:
         error=result.error_message or None,
         raw_response={"refund": result.reference},
     )
+
+
+def order_by_pk(pk: int):
+    from saleor.order.models import Order
+
+    return Order.objects.get(pk=pk)
+
+
+class RefundRefused(Exception):
+    pass
+
+
+def refundable_payment(order) -> Optional[Payment]:
+    return (Payment.objects.filter(order=order, is_active=True, captured_amount__gt=0)
+            .order_by("-pk").first())
+
+
+def refund_order_payment(order, amount, user) -> Payment:
+    """Saleor's own refund path (as the dashboard's orderRefund): the payment's gateway plugin
+    refunds at Stripe, the payment records a REFUND transaction, the order an event."""
+    from saleor.order.actions import order_refunded
+    from saleor.payment import PaymentError
+    from saleor.payment import gateway as saleor_gateway
+
+    payment = refundable_payment(order)
+    if payment is None:
+        raise RefundRefused("The order has no captured payment.")
+    try:
+        saleor_gateway.refund(payment, amount)
+    except PaymentError as error:
+        raise RefundRefused(str(error))
+    payment.refresh_from_db()
+    order_refunded(order, user, amount, payment)
+    return payment

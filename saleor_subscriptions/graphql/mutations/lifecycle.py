@@ -7,12 +7,14 @@ from saleor.core.permissions import OrderPermissions
 from saleor.graphql.account.i18n import I18nMixin
 from saleor.graphql.account.types import AddressInput
 from saleor.graphql.core.mutations import BaseMutation
+from saleor.graphql.core.scalars import Decimal as DecimalScalar
 from saleor.graphql.core.types import Money
 
 from ...config import require_active
-from ...services.lifecycle import Actor, cancel, details, pause, plan_change, staff
+from ...services.lifecycle import Actor, cancel, details, pause, plan_change, refund, staff
 from .. import permissions
 from ..errors import SubscriptionError
+from ..ids import pk_or_error
 from ..types import CustomerSubscription
 from .plans import get_plan_or_error
 
@@ -224,3 +226,24 @@ class SubscriptionChangePlanCancel(_LifecycleMutation):
     @classmethod
     def change(cls, subscription_id, actor, now, settings):
         return plan_change.cancel_scheduled(subscription_id, actor, now)
+
+
+class SubscriptionRefund(_StaffMutation):
+    refunded = graphene.Field(Money, description="What went back to the customer.")
+
+    class Arguments(_LifecycleMutation.Arguments):
+        order_id = graphene.ID(required=True, description="One of the subscription's orders.")
+        amount = DecimalScalar(description="Leave out to refund everything captured.")
+
+    Meta = _staff_meta("Refund a subscription payment, fully or in part, through its gateway.")
+
+    @classmethod
+    def perform_mutation(cls, _root, info, **data):
+        require_active()
+        subscription = permissions.get_subscription_or_error(info.context, data["id"])
+        actor_type, user, app = permissions.actor(info.context)
+        order_pk = pk_or_error(data["order_id"], "Order", "order_id")
+        refunded = refund.refund(subscription.pk, Actor(actor_type, user, app),
+                                 datetime.now(timezone.utc), order_pk, data.get("amount"))
+        subscription.refresh_from_db()
+        return cls(subscription=subscription, refunded=refunded)

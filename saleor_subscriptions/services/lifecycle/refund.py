@@ -1,0 +1,56 @@
+"""Staff refund a payment of one of the subscription's orders, fully or in part."""
+from datetime import datetime
+from decimal import Decimal
+from typing import Optional
+
+from prices import Money
+
+from ...domain.money import quantize
+from ...error_codes import SubscriptionErrorCode
+from ...models import EventType, Subscription
+from ..events import record_event
+from . import Actor, refuse
+
+
+def subscription_order_ids(subscription: Subscription) -> set:
+    """The checkout order, the renewal orders and the adjustment (prorated upgrade) orders."""
+    ids = set(subscription.cycles.exclude(order=None).values_list("order_id", flat=True))
+    ids |= set(subscription.events.exclude(order=None).values_list("order_id", flat=True))
+    if subscription.origin_order_id:
+        ids.add(subscription.origin_order_id)
+    return ids
+
+
+def refund(subscription_id: int, actor: Actor, now: datetime, order_id: int,
+           amount: Optional[Decimal]) -> Money:
+    from ...saleor_adapter.payments import (
+        RefundRefused,
+        order_by_pk,
+        refund_order_payment,
+        refundable_payment,
+    )
+
+    subscription = Subscription.objects.get(pk=subscription_id)
+    if order_id not in subscription_order_ids(subscription):
+        raise refuse("The order is not one of this subscription's orders.",
+                     SubscriptionErrorCode.NOT_FOUND, field="order_id")
+    order = order_by_pk(order_id)
+    payment = refundable_payment(order)
+    if payment is None:
+        raise refuse("Nothing was paid on this order.", SubscriptionErrorCode.INVALID,
+                     field="order_id")
+    amount = payment.captured_amount if amount is None else amount
+    if amount <= 0 or quantize(amount, payment.currency) != amount:
+        raise refuse("Give a positive amount in %s." % payment.currency,
+                     SubscriptionErrorCode.INVALID, field="amount")
+    if amount > payment.captured_amount:
+        raise refuse("At most %s %s can be refunded." % (payment.captured_amount, payment.currency),
+                     SubscriptionErrorCode.AMOUNT_TOO_HIGH, field="amount")
+    try:
+        refund_order_payment(order, amount, actor.user)
+    except RefundRefused as error:
+        raise refuse(str(error), SubscriptionErrorCode.PAYMENT_ERROR, field="amount")
+    refunded = Money(amount, payment.currency)
+    record_event(subscription, EventType.REFUNDED, date=now, order=order, amount=refunded,
+                 **actor.event_fields())
+    return refunded
