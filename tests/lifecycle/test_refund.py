@@ -71,3 +71,31 @@ def test_customers_cannot_refund(api, customer_api, store, plugin_on):
     _subscription, sid, order = bought(api, store, plugin_on)
     body = customer_api.raw(REFUND, {"id": sid, "order": order})
     assert body["errors"][0]["message"].startswith("You do not have permission")
+
+
+CANCEL_NOW = """
+mutation($id: ID!) {
+  subscriptionCancel(id: $id, immediately: true) {
+    subscription { status events { type amount { amount } } }
+    subscriptionErrors { field code }
+  }
+}"""
+
+
+def test_cancelling_now_refunds_the_unused_part_when_the_store_says_so(
+        api, customer_api, staff_api, store, plugin_on):
+    from freezegun import freeze_time
+
+    staff_api.mutate("""mutation($input: PluginUpdateInput!) {
+      pluginUpdate(id: "saleor.subscriptions", input: $input) { pluginsErrors { field } }
+    }""", {"input": {"configuration": [
+        {"name": "Refund unused time on immediate cancellation", "value": "true"}]}})
+    with freeze_time("2030-01-01 10:00:00"):
+        subscription, sid, _order = bought(api, store, plugin_on)
+    with freeze_time("2030-01-16 22:00:00"):
+        payload = staff_api.execute(CANCEL_NOW, {"id": sid})["subscriptionCancel"]
+    assert payload["subscriptionErrors"] == []
+    assert payload["subscription"]["status"] == "CANCELLED"
+    refunded = [e for e in payload["subscription"]["events"] if e["type"] == "REFUNDED"]
+    assert refunded == [{"type": "REFUNDED", "amount": {"amount": 10.0}}]  # half of 20.00
+    assert subscription.origin_order.payments.get().captured_amount == Decimal("15.00")

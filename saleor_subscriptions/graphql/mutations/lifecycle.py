@@ -68,7 +68,8 @@ class SubscriptionCancel(_LifecycleMutation):
     def change(cls, subscription_id, actor, now, settings, immediately=False, reason=None,
                reason_text=None):
         return cancel.cancel(subscription_id, actor, now, immediately=immediately,
-                             reason=reason or "other", reason_text=reason_text or "")
+                             reason=reason or "other", reason_text=reason_text or "",
+                             refund_unused=settings.refund_unused_on_cancel)
 
 
 class SubscriptionCancelUndo(_LifecycleMutation):

@@ -13,9 +13,24 @@ REASONS = ("too_expensive", "not_using", "switching", "missing_features", "quali
            "shipping", "other")
 
 
-@transaction.atomic
 def cancel(subscription_id: int, actor: Actor, now: datetime, *, immediately: bool = False,
-           reason: str = "other", reason_text: str = "") -> Subscription:
+           reason: str = "other", reason_text: str = "", refund_unused: bool = False
+           ) -> Subscription:
+    """refund_unused (the store's setting): refund the unused part of the period after an
+    immediate cancellation."""
+    period = None
+    with transaction.atomic():
+        subscription = _cancel(subscription_id, actor, now, immediately, reason, reason_text)
+        if immediately and refund_unused:
+            period = (subscription.current_period_start, subscription.current_period_end)
+    if period is not None:
+        from .unused_refund import refund_unused as refund
+
+        refund(subscription, actor, now, *period)
+    return subscription
+
+
+def _cancel(subscription_id, actor, now, immediately, reason, reason_text) -> Subscription:
     subscription = lock(subscription_id)
     if subscription.status in (Status.CANCELLED.value, Status.EXPIRED.value):
         raise refuse("The subscription is already %s." % subscription.status)
