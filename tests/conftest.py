@@ -92,3 +92,21 @@ def plugin_on(staff_api, localstripe):
         **{"Stripe secret key": STRIPE_TEST_KEY, "Stripe API base URL": localstripe.url},
     )
     return localstripe
+
+
+@pytest.fixture
+def keep_committed_data(django_db_setup, django_db_blocker):
+    """transactional_db (tests with real worker processes) empties every table, including the
+    rows Saleor's data migrations made (site settings, menus): put them back afterwards for the
+    tests that share the database."""
+    from django.core import serializers
+    from django.db import connection, transaction
+
+    recreated_by_post_migrate = {"contenttypes.ContentType", "auth.Permission"}
+    with django_db_blocker.unblock():
+        data = connection.creation.serialize_db_to_string()
+    yield
+    with django_db_blocker.unblock(), transaction.atomic():
+        for item in serializers.deserialize("json", data):
+            if item.object._meta.label not in recreated_by_post_migrate:
+                item.save()

@@ -5,7 +5,7 @@ from decimal import Decimal
 import graphene
 import pytest
 import stripe
-from django.db import connection, transaction
+from django.db import connection
 from saleor.account.models import User
 from saleor.order.models import Order
 from saleor.payment.interface import PaymentData
@@ -200,21 +200,8 @@ def test_live_stripe_also_asks_for_off_session_use():
 
 # -- one Stripe customer per user, even for checkouts at the same moment ---------------------
 
-SKIP_ON_RESTORE = {"contenttypes.ContentType", "auth.Permission"}
 
 
-@pytest.fixture
-def keep_committed_data(django_db_setup, django_db_blocker):
-    """transactional_db flushes every table: put back what Saleor's data migrations made."""
-    from django.core import serializers
-
-    with django_db_blocker.unblock():
-        data = connection.creation.serialize_db_to_string()
-    yield
-    with django_db_blocker.unblock(), transaction.atomic():
-        for item in serializers.deserialize("json", data):
-            if item.object._meta.label not in SKIP_ON_RESTORE:
-                item.save()
 
 
 def test_concurrent_checkouts_of_one_user_make_one_customer(

@@ -5,7 +5,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from saleor.order.models import Order
 
 from saleor_subscriptions import PLUGIN_ID
@@ -18,25 +18,13 @@ BROKER = "redis://127.0.0.1:6379/7"
 FAKE_GATEWAY_REDIS = "redis://127.0.0.1:6379/8"
 DUE = 160
 TIMEOUT_AFTER_CHARGE = 12  # the gateway takes the money and then answers like a timeout
-SKIP_ON_RESTORE = {"contenttypes.ContentType", "auth.Permission"}
 PLUGIN_UPDATE = """
 mutation($id: ID!, $input: PluginUpdateInput!) {
   pluginUpdate(id: $id, input: $input) { pluginsErrors { field message code } }
 }"""
 
 
-@pytest.fixture(autouse=True)
-def keep_committed_data(django_db_setup, django_db_blocker):
-    """transactional_db empties every table: put back what Saleor's data migrations made."""
-    from django.core import serializers
-
-    with django_db_blocker.unblock():
-        data = connection.creation.serialize_db_to_string()
-    yield
-    with django_db_blocker.unblock(), transaction.atomic():
-        for item in serializers.deserialize("json", data):
-            if item.object._meta.label not in SKIP_ON_RESTORE:
-                item.save()
+pytestmark = pytest.mark.usefixtures("keep_committed_data")
 
 
 def wait_until(condition, timeout=180, every=0.5):

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import redis
 from celery import Celery
-from django.db import connection, transaction
+from django.db import connection
 
 from saleor_subscriptions.models import BillingCycle, Subscription
 from saleor_subscriptions.testing import renewal_factories as rf
@@ -19,22 +19,9 @@ BROKER = os.environ.get("SUBSCRIPTIONS_TEST_BROKER_URL", "redis://127.0.0.1:6379
 TASK = "saleor_subscriptions.tasks.renew_due_subscriptions_task"
 
 
-SKIP_ON_RESTORE = {"contenttypes.ContentType", "auth.Permission"}  # post_migrate recreates them
 
 
-@pytest.fixture(autouse=True)
-def keep_committed_data(django_db_setup, django_db_blocker):
-    """transactional_db flushes every table, including the rows Saleor's data migrations made
-    (Site settings, menus): put them back afterwards, for the tests that share this database."""
-    from django.core import serializers
-
-    with django_db_blocker.unblock():
-        data = connection.creation.serialize_db_to_string()
-    yield
-    with django_db_blocker.unblock(), transaction.atomic():
-        for item in serializers.deserialize("json", data):
-            if item.object._meta.label not in SKIP_ON_RESTORE:
-                item.save()
+pytestmark = pytest.mark.usefixtures("keep_committed_data")
 
 
 @pytest.fixture
