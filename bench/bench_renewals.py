@@ -19,34 +19,26 @@ django.setup()
 
 from django.db import connection, connections  # noqa: E402
 
-from saleor_subscriptions import PLUGIN_ID  # noqa: E402
 from saleor_subscriptions.domain import periods  # noqa: E402
 from saleor_subscriptions.models import BillingCycle, CycleStatus, Subscription  # noqa: E402
 from saleor_subscriptions.services.renewals import renew_due_subscriptions  # noqa: E402
 from saleor_subscriptions.testing import renewal_factories as rf  # noqa: E402
 from saleor_subscriptions.testing import storefront  # noqa: E402
 from saleor_subscriptions.testing.client import ApiClient  # noqa: E402
+from saleor_subscriptions.testing.plugins import configure_plugin  # noqa: E402
 from saleor_subscriptions.testing.store import add_product, build_store  # noqa: E402
 from saleor_subscriptions.testing.users import create_user, login  # noqa: E402
 
 START = datetime(2028, 1, 31, 10, tzinfo=timezone.utc)
 FIRST_DUE = datetime(2028, 3, 1, 9, tzinfo=timezone.utc)
-PLUGIN_UPDATE = """
-mutation($id: ID!, $input: PluginUpdateInput!) {
-  pluginUpdate(id: $id, input: $input) { pluginsErrors { field message code } }
-}"""
-
 
 def build(staff):
     store = build_store(staff)
     add_product(staff, store, "Coffee beans", Decimal("20.00"), {"COFFEE-250G": Decimal("20.00")},
                 stock=10 ** 8)
-    staff.mutate(PLUGIN_UPDATE, {"id": PLUGIN_ID, "input": {"active": True, "configuration": [
-        {"name": "Stripe secret key", "value": "sk_test_bench"},
-        {"name": "Renewal batch size", "value": "100"},
-        {"name": "Charge requests per second", "value": "1000"},
-    ]}})
-    staff.mutate(PLUGIN_UPDATE, {"id": "mirumee.payments.dummy", "input": {"active": True}})
+    configure_plugin(staff, **{"Stripe secret key": "sk_test_bench", "Renewal batch size": "100",
+                               "Charge requests per second": "1000"})
+    configure_plugin(staff, plugin_id="mirumee.payments.dummy")
     return store
 
 

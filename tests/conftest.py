@@ -3,21 +3,14 @@ from decimal import Decimal
 
 import pytest
 
-from saleor_subscriptions import PLUGIN_ID
 from saleor_subscriptions.testing.client import ApiClient
 from saleor_subscriptions.testing.localstripe import LocalStripe
+from saleor_subscriptions.testing.plugins import configure_plugin
 from saleor_subscriptions.testing.store import add_product, build_store
 from saleor_subscriptions.testing.users import create_user, login
 
 STRIPE_TEST_KEY = "sk_test_subscriptions"
 
-PLUGIN_UPDATE = """
-mutation($id: ID!, $input: PluginUpdateInput!) {
-  pluginUpdate(id: $id, input: $input) {
-    plugin { id active }
-    pluginsErrors { field message code }
-  }
-}"""
 
 
 @pytest.fixture(scope="session")
@@ -76,11 +69,6 @@ def store(staff_api):
     return built
 
 
-def configure_plugin(staff_api, active=True, **values):
-    configuration = [{"name": name, "value": value} for name, value in values.items()]
-    return staff_api.mutate(
-        PLUGIN_UPDATE, {"id": PLUGIN_ID, "input": {"active": active, "configuration": configuration}}
-    )
 
 
 @pytest.fixture

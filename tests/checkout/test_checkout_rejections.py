@@ -7,11 +7,7 @@ from saleor_subscriptions.models import CheckoutLinePlan, Subscription
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing import storefront
 from saleor_subscriptions.testing.factories import create_plan
-
-PLUGIN_UPDATE = """
-mutation($id: ID!, $input: PluginUpdateInput!) {
-  pluginUpdate(id: $id, input: $input) { pluginsErrors { field message code } }
-}"""
+from saleor_subscriptions.testing.plugins import configure_plugin
 
 
 def gid(plan):
@@ -61,7 +57,7 @@ def test_plan_archived_after_choosing_stops_checkout_before_payment(
 
 def test_subscription_paid_with_a_gateway_that_keeps_no_card_is_refused(
         api, staff_api, store, monthly, intents):
-    staff_api.mutate(PLUGIN_UPDATE, {"id": "mirumee.payments.dummy", "input": {"active": True}})
+    configure_plugin(staff_api, plugin_id="mirumee.payments.dummy")
     checkout = storefront.create_checkout(api, store.variants["COFFEE-250G"])
     storefront.choose_plan(api, checkout, gid(monthly))
     storefront.choose_shipping(api, checkout)
@@ -87,7 +83,7 @@ def test_declined_card_leaves_no_order_and_no_subscription(api, store, monthly, 
 
 
 def test_inactive_plugin_refuses_plan_choice(api, staff_api, store, monthly, plugin_on):
-    staff_api.mutate(PLUGIN_UPDATE, {"id": "saleor.subscriptions", "input": {"active": False}})
+    configure_plugin(staff_api, active=False)
     checkout = storefront.create_checkout(api, store.variants["COFFEE-250G"])
     result = storefront.choose_plan(api, checkout, gid(monthly))
     assert [e["code"] for e in result["subscriptionErrors"]] == ["PLUGIN_INACTIVE"]

@@ -8,20 +8,16 @@ import pytest
 from django.db import connection
 from saleor.order.models import Order
 
-from saleor_subscriptions import PLUGIN_ID
 from saleor_subscriptions.gateway.fake import FakeGateway
 from saleor_subscriptions.models import AttemptStatus, BillingCycle, PaymentAttempt
 from saleor_subscriptions.testing import renewal_factories as rf
+from saleor_subscriptions.testing.plugins import configure_plugin
 from saleor_subscriptions.testing.workers import Sender, Worker, database_url
 
 BROKER = "redis://127.0.0.1:6379/7"
 FAKE_GATEWAY_REDIS = "redis://127.0.0.1:6379/8"
 DUE = 160
 TIMEOUT_AFTER_CHARGE = 12  # the gateway takes the money and then answers like a timeout
-PLUGIN_UPDATE = """
-mutation($id: ID!, $input: PluginUpdateInput!) {
-  pluginUpdate(id: $id, input: $input) { pluginsErrors { field message code } }
-}"""
 
 
 pytestmark = pytest.mark.usefixtures("keep_committed_data")
@@ -44,11 +40,9 @@ def test_two_workers_double_schedule_and_a_killed_worker_renew_each_once(
         transactional_db, store, staff_api, customer):
     gateway = FakeGateway(FAKE_GATEWAY_REDIS)
     gateway.reset()
-    staff_api.mutate(PLUGIN_UPDATE, {"id": PLUGIN_ID, "input": {"active": True, "configuration": [
-        {"name": "Stripe secret key", "value": "sk_test_fake"},
-        {"name": "Renewal batch size", "value": "5"},
-        {"name": "Charge requests per second", "value": "1000"},
-    ]}})
+    configure_plugin(staff_api, **{"Stripe secret key": "sk_test_fake",
+                                    "Renewal batch size": "5",
+                                    "Charge requests per second": "1000"})
     variant = rf.variant_from_global_id(store.variants["COFFEE-250G"])
     method = rf.shipping_method_from_global_id(store.shipping_method_id)
     plan = rf.make_plan(variant, price=Decimal("20.00"))

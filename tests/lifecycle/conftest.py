@@ -2,20 +2,14 @@
 import graphene
 import pytest
 
-from saleor_subscriptions import PLUGIN_ID
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing.factories import create_plan, create_subscription
-
-PLUGIN_UPDATE = """
-mutation($id: ID!, $input: PluginUpdateInput!) {
-  pluginUpdate(id: $id, input: $input) { pluginsErrors { field message code } }
-}"""
+from saleor_subscriptions.testing.plugins import configure_plugin
 
 
 def configure(staff_api, **values):
     values.setdefault("Stripe secret key", "sk_test_lifecycle")
-    staff_api.mutate(PLUGIN_UPDATE, {"id": PLUGIN_ID, "input": {"active": True, "configuration": [
-        {"name": name, "value": value} for name, value in values.items()]}})
+    configure_plugin(staff_api, **values)
 
 
 @pytest.fixture

@@ -3,18 +3,14 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 
-from ... import PLUGIN_ID
 from ...testing.client import ApiClient
+from ...testing.plugins import configure_plugin
 from ...testing.store import add_product, build_store
 from ...testing.users import create_user, login
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin"
 
-PLUGIN_UPDATE = """
-mutation($id: ID!, $input: PluginUpdateInput!) {
-  pluginUpdate(id: $id, input: $input) { pluginsErrors { field message code } }
-}"""
 PLAN_CREATE = """
 mutation($input: SubscriptionPlanCreateInput!) {
   subscriptionPlanCreate(input: $input) {
@@ -64,10 +60,8 @@ class Command(BaseCommand):
             admin.save(update_fields=["password"])
         api = ApiClient()
         staff = api.as_user(login(api, ADMIN_EMAIL, ADMIN_PASSWORD))
-        staff.mutate(PLUGIN_UPDATE, {"id": PLUGIN_ID, "input": {"active": True, "configuration": [
-            {"name": "Stripe secret key", "value": options["stripe_secret_key"]},
-            {"name": "Stripe API base URL", "value": options["stripe_api_base"]},
-        ]}})
+        configure_plugin(staff, **{"Stripe secret key": options["stripe_secret_key"],
+                                   "Stripe API base URL": options["stripe_api_base"]})
         if ProductVariant.objects.filter(sku="COFFEE-250G").exists():
             self.stdout.write("Demo store already exists; plugin configuration refreshed.")
             return

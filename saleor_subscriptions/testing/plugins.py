@@ -1,0 +1,18 @@
+"""Plugin configuration the way the dashboard's Plugins page does it: pluginUpdate."""
+from .. import PLUGIN_ID
+from .client import ApiClient
+
+PLUGIN_UPDATE = """
+mutation($id: ID!, $input: PluginUpdateInput!) {
+  pluginUpdate(id: $id, input: $input) {
+    plugin { id active }
+    pluginsErrors { field message code }
+  }
+}"""
+
+
+def configure_plugin(staff_api: ApiClient, active=True, plugin_id: str = PLUGIN_ID, **values):
+    """Switch a plugin on/off and set configuration items by their names; fails on errors."""
+    configuration = [{"name": name, "value": value} for name, value in values.items()]
+    return staff_api.mutate(PLUGIN_UPDATE, {"id": plugin_id, "input": {
+        "active": active, "configuration": configuration}})
