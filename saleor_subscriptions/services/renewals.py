@@ -79,6 +79,9 @@ def renew_due_subscriptions(
     context = context or make_context()
     if not context.settings.active:
         return BatchResult(inactive=True)
+    from .lifecycle.pause import resume_due
+
+    resume_due(now)
     ids = claiming.claim_due(now, limit or context.settings.renewal_batch_size)
     result = BatchResult(claimed=len(ids))
     for subscription_id in ids:

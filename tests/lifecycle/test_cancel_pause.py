@@ -112,3 +112,19 @@ def test_skip_next_renewal_keeps_the_anchor(customer_api, subscription, gid):
     # Due Feb 28 (anchor Jan 31): skipping it bills Mar 31 next.
     assert result["subscription"]["nextBillingAt"].startswith("2030-03-31T10:00")
     assert result["subscription"]["events"][-1]["type"] == "RENEWAL_SKIPPED"
+
+
+def test_a_pause_for_cycles_ends_by_itself_and_is_billed(customer_api, subscription, gid,
+                                                         plugin_on):
+    with freeze_time("2030-02-10 12:00:00"):
+        call(customer_api, "subscriptionPause", gid(subscription), cycles=("Int", 1))
+    assert renew_due_subscriptions(rf.utc(2030, 3, 1)).claimed == 0  # still paused
+    row = Subscription.objects.get(pk=subscription.pk)
+    row.payment_method_reference = ""  # no card: the renewal is recorded as blocked, not charged
+    row.save()
+    renew_due_subscriptions(rf.utc(2030, 3, 10, 12, 1))
+    row = Subscription.objects.get(pk=subscription.pk)
+    assert row.status == "active" and row.paused_at is None
+    resumed = row.events.get(type="resumed")
+    assert resumed.actor_type == "system" and resumed.parameters["automatic"] is True
+    assert row.cycles.filter(cycle_index=1).exists()  # billed in the same run

@@ -42,12 +42,14 @@ def resume(subscription_id: int, actor: Actor, now: datetime) -> Subscription:
     subscription = lock(subscription_id)
     if subscription.status != Status.PAUSED.value:
         raise refuse("Only a paused subscription can be resumed.")
+    automatic = subscription.pause_resumes_at is not None and subscription.pause_resumes_at <= now
     ensure_transition(subscription.status, Status.ACTIVE)
     subscription.status = Status.ACTIVE.value
     subscription.paused_at = subscription.pause_resumes_at = None
     subscription.anchor_at = subscription.next_billing_at = now
     subscription.save()
-    record_event(subscription, EventType.RESUMED, date=now, anchor_at=now, **actor.event_fields())
+    record_event(subscription, EventType.RESUMED, date=now, anchor_at=now, automatic=automatic,
+                 **actor.event_fields())
     return subscription
 
 
@@ -65,3 +67,13 @@ def skip_next_renewal(subscription_id: int, actor: Actor, now: datetime) -> Subs
     record_event(subscription, EventType.RENEWAL_SKIPPED, date=now, skipped=skipped,
                  next_billing_at=subscription.next_billing_at, **actor.event_fields())
     return subscription
+
+
+def resume_due(now: datetime, limit: int = 500) -> int:
+    """Pauses for N cycles end by themselves: resume those whose time has come (the renewal run
+    calls this first, so they are billed in the same run)."""
+    due = list(Subscription.objects.filter(status=Status.PAUSED.value, pause_resumes_at__lte=now)
+               .order_by("pause_resumes_at").values_list("pk", flat=True)[:limit])
+    for subscription_id in due:
+        resume(subscription_id, Actor(), now)
+    return len(due)
