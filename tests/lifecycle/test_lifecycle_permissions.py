@@ -42,26 +42,47 @@ def requesters(api, customer_api, other_customer_api, staff_api, db):
 
 ALLOWED = {"owner": "CUSTOMER", "staff with MANAGE_ORDERS": "STAFF",
            "app with MANAGE_ORDERS": "APP"}
+STAFF_ONLY = {"staff with MANAGE_ORDERS": "STAFF", "app with MANAGE_ORDERS": "APP"}
+ADDRESS = ('{firstName: "Ada", lastName: "L", streetAddress1: "1 Main St", city: "AUSTIN", '
+           'postalCode: "73301", country: US, countryArea: "TX"}')
+# (mutation name, extra arguments, who may call it)
+MUTATIONS = [
+    ("subscriptionPause", "", ALLOWED),
+    ("subscriptionCancel", "", ALLOWED),
+    ("subscriptionSkipNextRenewal", "", ALLOWED),
+    ("subscriptionAddressUpdate", ", shippingAddress: %s" % ADDRESS, ALLOWED),
+    ("subscriptionExtendPeriod", ", days: 3", STAFF_ONLY),
+]
+WHO = ["anonymous", "owner", "other customer", "staff without MANAGE_ORDERS",
+       "staff with MANAGE_ORDERS", "app with MANAGE_ORDERS", "app without"]
 
 
-@pytest.mark.parametrize("who", [
-    "anonymous", "owner", "other customer", "staff without MANAGE_ORDERS",
-    "staff with MANAGE_ORDERS", "app with MANAGE_ORDERS", "app without"])
-def test_permission_matrix(requesters, subscription, gid, who):
-    before = state(subscription)
-    body = requesters[who].raw(PAUSE, {"id": gid(subscription)})
-    if who in ALLOWED:
-        payload = body["data"]["subscriptionPause"]
+def full_state(subscription):
+    row = Subscription.objects.get(pk=subscription.pk)
+    return (row.status, row.next_billing_at, row.paused_at, row.cancel_at_period_end,
+            row.shipping_address_id, row.events.count())
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[m[0] for m in MUTATIONS])
+@pytest.mark.parametrize("who", WHO)
+def test_permission_matrix(requesters, subscription, gid, who, mutation):
+    name, extra, allowed = mutation
+    query = """mutation($id: ID!) { %s(id: $id%s) {
+        subscription { events { actorType } } subscriptionErrors { field code } } }""" % (
+        name, extra)
+    before = full_state(subscription)
+    body = requesters[who].raw(query, {"id": gid(subscription)})
+    if who in allowed:
+        payload = body["data"][name]
         assert payload["subscriptionErrors"] == []
-        assert payload["subscription"]["events"][-1]["actorType"] == ALLOWED[who]
-        assert state(subscription)[0] == "paused"
+        assert payload["subscription"]["events"][-1]["actorType"] == allowed[who]
+        assert full_state(subscription) != before
         return
-    if who == "anonymous":
+    if who == "anonymous" or allowed is STAFF_ONLY:
         assert body["errors"][0]["message"].startswith("You do not have permission")
     else:
-        assert body["data"]["subscriptionPause"]["subscriptionErrors"] == [
-            {"field": "id", "code": "NOT_FOUND"}]
-    assert state(subscription) == before
+        assert body["data"][name]["subscriptionErrors"] == [{"field": "id", "code": "NOT_FOUND"}]
+    assert full_state(subscription) == before
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -90,3 +111,23 @@ def test_malformed_or_foreign_ids_change_nothing(customer_api, subscription, raw
     errors = payload["subscriptionPause"]["subscriptionErrors"]
     assert errors and errors[0]["field"] == "id" and errors[0]["code"] in ("INVALID", "NOT_FOUND")
     assert state(subscription) == before
+
+
+CHANGE = """
+mutation($id: ID!, $plan: ID!, $quantity: Int!) {
+  subscriptionChangePlan(id: $id, planId: $plan, quantity: $quantity) {
+    subscriptionErrors { field code }
+  }
+}"""
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(quantity=st.integers(min_value=-(2 ** 31), max_value=0))
+def test_plan_change_to_no_units_changes_nothing(customer_api, subscription, gid, quantity):
+    before = full_state(subscription)
+    plan = graphene.Node.to_global_id("SubscriptionPlan", subscription.plan_id)
+    payload = customer_api.execute(CHANGE, {"id": gid(subscription), "plan": plan,
+                                            "quantity": quantity})
+    assert payload["subscriptionChangePlan"]["subscriptionErrors"] == [
+        {"field": "quantity", "code": "INVALID"}]
+    assert full_state(subscription) == before
