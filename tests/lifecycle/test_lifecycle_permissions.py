@@ -1,4 +1,6 @@
 """Nobody reaches a subscription that is not theirs; bad input changes nothing."""
+from datetime import datetime, timedelta, timezone
+
 import graphene
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -45,13 +47,36 @@ ALLOWED = {"owner": "CUSTOMER", "staff with MANAGE_ORDERS": "STAFF",
 STAFF_ONLY = {"staff with MANAGE_ORDERS": "STAFF", "app with MANAGE_ORDERS": "APP"}
 ADDRESS = ('{firstName: "Ada", lastName: "L", streetAddress1: "1 Main St", city: "AUSTIN", '
            'postalCode: "73301", country: US, countryArea: "TX"}')
-# (mutation name, extra arguments, who may call it)
+def _scheduled_cancellation(row):
+    row.cancel_at_period_end = True
+
+
+def _cancelled(row):
+    row.status, row.next_billing_at = "cancelled", None
+    row.current_period_end = datetime.now(timezone.utc) + timedelta(days=10)
+
+
+def _paused(row):
+    row.status, row.next_billing_at, row.paused_at = "paused", None, datetime.now(timezone.utc)
+
+
+def _scheduled_plan_change(row):
+    row.scheduled_plan, row.scheduled_quantity = row.plan, 2
+
+
+NEXT_DATE = (datetime.now(timezone.utc) + timedelta(days=40)).isoformat()
+# (mutation name, extra arguments, who may call it, the state it needs)
 MUTATIONS = [
-    ("subscriptionPause", "", ALLOWED),
-    ("subscriptionCancel", "", ALLOWED),
-    ("subscriptionSkipNextRenewal", "", ALLOWED),
-    ("subscriptionAddressUpdate", ", shippingAddress: %s" % ADDRESS, ALLOWED),
-    ("subscriptionExtendPeriod", ", days: 3", STAFF_ONLY),
+    ("subscriptionPause", "", ALLOWED, None),
+    ("subscriptionCancel", "", ALLOWED, None),
+    ("subscriptionCancelUndo", "", ALLOWED, _scheduled_cancellation),
+    ("subscriptionReactivate", "", ALLOWED, _cancelled),
+    ("subscriptionResume", "", ALLOWED, _paused),
+    ("subscriptionSkipNextRenewal", "", ALLOWED, None),
+    ("subscriptionChangePlanCancel", "", ALLOWED, _scheduled_plan_change),
+    ("subscriptionAddressUpdate", ", shippingAddress: %s" % ADDRESS, ALLOWED, None),
+    ("subscriptionExtendPeriod", ", days: 3", STAFF_ONLY, None),
+    ("subscriptionNextBillingDateUpdate", ', date: "%s"' % NEXT_DATE, STAFF_ONLY, None),
 ]
 WHO = ["anonymous", "owner", "other customer", "staff without MANAGE_ORDERS",
        "staff with MANAGE_ORDERS", "app with MANAGE_ORDERS", "app without"]
@@ -60,13 +85,16 @@ WHO = ["anonymous", "owner", "other customer", "staff without MANAGE_ORDERS",
 def full_state(subscription):
     row = Subscription.objects.get(pk=subscription.pk)
     return (row.status, row.next_billing_at, row.paused_at, row.cancel_at_period_end,
-            row.shipping_address_id, row.events.count())
+            row.shipping_address_id, row.scheduled_plan_id, row.events.count())
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m[0] for m in MUTATIONS])
 @pytest.mark.parametrize("who", WHO)
 def test_permission_matrix(requesters, subscription, gid, who, mutation):
-    name, extra, allowed = mutation
+    name, extra, allowed, prepare = mutation
+    if prepare is not None:
+        prepare(subscription)
+        subscription.save()
     query = """mutation($id: ID!) { %s(id: $id%s) {
         subscription { events { actorType } } subscriptionErrors { field code } } }""" % (
         name, extra)
