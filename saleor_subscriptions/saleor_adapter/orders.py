@@ -16,8 +16,8 @@ from saleor.order.actions import cancel_order, order_created
 from saleor.order.emails import send_order_confirmation, send_staff_order_confirmation
 from saleor.order.models import Order, OrderLine
 from saleor.order.utils import recalculate_order
-from saleor.plugins.manager import get_plugins_manager
-from saleor.warehouse.management import allocate_stock
+
+from .stock import allocate_line
 
 #: order.metadata key marking a renewal order (hooks must not start a new subscription for it)
 RENEWAL_METADATA_KEY = "subscription_renewal"
@@ -53,15 +53,20 @@ def check_orderable(subscription) -> None:
             raise OrderBlocked("address_missing", "The subscription has no shipping address.")
 
 
-def create_renewal_order(subscription, cycle_index: int, credit: Decimal = Decimal(0)) -> Order:
+def create_renewal_order(
+    subscription, cycle_index: int, credit: Decimal = Decimal(0), effects=None
+) -> Order:
     """Create and place the order for one renewal; call inside the caller's transaction.
 
-    `credit` is taken off the total as an order discount. Raises OrderBlocked (variant deleted,
-    no shipping method, out of stock); the caller's transaction must then roll back.
+    `credit` is taken off the total as an order discount. `effects`: the batch's OrderEffects.
+    Raises OrderBlocked (variant deleted, no shipping method, out of stock); the caller's
+    transaction must then roll back.
     """
+    from .order_effects import OrderEffects
+
     check_orderable(subscription)
+    effects = effects or OrderEffects()
     variant = subscription.variant
-    product = variant.product
     shipping_required = variant.is_shipping_required()
     user = subscription.user
     currency = subscription.currency
@@ -78,15 +83,35 @@ def create_renewal_order(subscription, cycle_index: int, credit: Decimal = Decim
         total=zero_taxed_money(currency),
         metadata={RENEWAL_METADATA_KEY: str(subscription.token), "subscription_cycle": cycle_index},
     )
-    manager = get_plugins_manager()
-    unit = Money(subscription.unit_price_amount, currency)
+    line = _add_line(order, subscription, effects.manager)
+    if shipping_required:
+        order.shipping_price = effects.manager.calculate_order_shipping(order)
+    _set_totals(order, line, credit)
+    if variant.track_inventory:
+        country = (order.shipping_address or order.billing_address).country.code
+        try:
+            allocate_line(line, country)
+        except InsufficientStock:
+            raise OrderBlocked(
+                "out_of_stock", "%s (%s) is out of stock." % (line.product_name, line.product_sku)
+            )
+    effects.order_created(order, user if user is not None else AnonymousUser())
+    user_pk = user.pk if user is not None else None
+    transaction.on_commit(lambda: send_order_confirmation.delay(order.pk, "", user_pk))
+    transaction.on_commit(lambda: send_staff_order_confirmation.delay(order.pk, ""))
+    return order
+
+
+def _add_line(order: Order, subscription, manager) -> OrderLine:
+    variant = subscription.variant
+    unit = Money(subscription.unit_price_amount, order.currency)
     line = OrderLine(
         order=order,
         variant=variant,
-        product_name=str(product),
+        product_name=str(variant.product),
         variant_name=str(variant),
         product_sku=variant.sku,
-        is_shipping_required=shipping_required,
+        is_shipping_required=variant.is_shipping_required(),
         quantity=subscription.quantity,
         unit_price=TaxedMoney(net=unit, gross=unit),
         tax_rate=Decimal("0.0"),
@@ -96,26 +121,24 @@ def create_renewal_order(subscription, cycle_index: int, credit: Decimal = Decim
     line.unit_price = taxed
     line.tax_rate = taxed.tax.amount / taxed.net.amount if taxed.net.amount else Decimal("0.0")
     line.save()
-    if shipping_required:
-        order.shipping_price = manager.calculate_order_shipping(order)
-    if credit > 0:
-        order.discount_amount = credit
+    return line
+
+
+def _set_totals(order: Order, line: OrderLine, credit: Decimal) -> None:
+    """Saleor's recalculate_order for a one-line order, from the objects in hand (one UPDATE
+    instead of eight queries): lines plus shipping, less the credit (never below zero), and
+    the weight."""
+    total = line.get_total() + order.shipping_price
+    order.discount_amount = min(credit, total.gross.amount) if credit > 0 else Decimal(0)
+    if order.discount_amount:
         order.discount_name = CREDIT_DISCOUNT_NAME
-    order.save()
-    recalculate_order(order, update_voucher_discount=False)
-    if variant.track_inventory:
-        country = (order.shipping_address or order.billing_address).country.code
-        try:
-            allocate_stock(line, country, line.quantity)
-        except InsufficientStock:
-            raise OrderBlocked(
-                "out_of_stock", "%s (%s) is out of stock." % (line.product_name, line.product_sku)
-            )
-    order_created(order, user=user if user is not None else AnonymousUser())
-    user_pk = user.pk if user is not None else None
-    transaction.on_commit(lambda: send_order_confirmation.delay(order.pk, "", user_pk))
-    transaction.on_commit(lambda: send_staff_order_confirmation.delay(order.pk, ""))
-    return order
+        total -= order.discount
+    order.total = total
+    order.weight = line.variant.get_weight() * line.quantity
+    order.save(update_fields=[
+        "shipping_price_net_amount", "shipping_price_gross_amount", "discount_amount",
+        "discount_name", "total_net_amount", "total_gross_amount", "weight",
+    ])
 
 
 def order_total(order: Order) -> Money:

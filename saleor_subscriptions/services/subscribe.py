@@ -20,11 +20,15 @@ def _copy(address):
     return address.get_copy() if address is not None else None
 
 
-@transaction.atomic
 def create_from_order(order, now: datetime) -> List[Subscription]:
     """Runs inside Saleor's checkout transaction: a failure here rolls the order back too."""
     if saleor_checkout.is_renewal_order(order):
         return []
+    return _create_from_order(order, now)
+
+
+@transaction.atomic
+def _create_from_order(order, now: datetime) -> List[Subscription]:
     lines = saleor_checkout.subscribed_lines(order)
     if not lines:
         return []

@@ -75,7 +75,7 @@ def build_store(staff_api: ApiClient, shipping_price: Decimal = Decimal("5.00"))
         "name": "Standard", "price": str(shipping_price), "type": "PRICE", "shippingZone": zone,
     }})["shippingMethod"]["id"]
     product_type = _mutate(staff_api, TYPE_CREATE, {"input": {
-        "name": "Subscription goods", "hasVariants": True, "isShippingRequired": True,
+        "name": "Subscription goods", "hasVariants": True, "isShippingRequired": True, "weight": 0.25,
     }})["productType"]["id"]
     category = _mutate(staff_api, CATEGORY_CREATE, {"input": {"name": "Subscriptions"}})[
         "category"]["id"]

@@ -1,0 +1,80 @@
+"""What Saleor 2.10 does when an order is placed and when it becomes fully paid, for a renewal batch.
+
+Saleor's `order_created` and `handle_fully_paid_order` build a new plugins manager (a query and a
+dozen plugin objects) on every call, and its webhook plugin serialises the whole order for every
+event even when no webhook listens (Saleor 3 looks for listeners first). A renewal batch builds
+one manager, leaves the webhook plugin out while no active webhook subscribes to an order event,
+and otherwise writes the same order and customer events, sends the same e-mails and calls the
+same plugin hooks, in Saleor's order. tests/renewals/test_renewal_order_parity.py holds a renewal
+order's rows side by side with a checkoutComplete order's.
+"""
+from django.conf import settings
+from saleor.core import analytics
+from saleor.order import events
+from saleor.order.actions import automatically_fulfill_digital_lines
+from saleor.order.emails import send_payment_confirmation
+from saleor.order.models import OrderLine
+from saleor.order.utils import order_needs_automatic_fullfilment
+from saleor.plugins.manager import PluginsManager, get_plugins_manager
+from saleor.plugins.webhook.plugin import WebhookPlugin
+from saleor.product.models import ProductType
+from saleor.webhook.event_types import WebhookEventType
+from saleor.webhook.models import Webhook
+
+ORDER_WEBHOOK_EVENTS = (
+    WebhookEventType.ANY,
+    WebhookEventType.ORDER_CREATED,
+    WebhookEventType.ORDER_FULLY_PAID,
+    WebhookEventType.ORDER_UPDATED,
+)
+
+
+def order_webhooks_listening() -> bool:
+    return Webhook.objects.filter(
+        is_active=True, app__is_active=True, events__event_type__in=ORDER_WEBHOOK_EVENTS
+    ).exists()
+
+
+class OrderEffects:
+    """One plugins manager for many orders; build one per batch, not per order."""
+
+    def __init__(self, manager: PluginsManager = None):
+        self.manager = manager or get_plugins_manager()
+        self._digital_types = None
+        if not order_webhooks_listening():
+            self.manager.plugins = [
+                plugin for plugin in self.manager.plugins if not isinstance(plugin, WebhookPlugin)
+            ]
+
+    def order_created(self, order, user) -> None:
+        """As saleor.order.actions.order_created (not from a draft)."""
+        events.order_created_event(order=order, user=user, from_draft=False)
+        self.manager.order_created(order)
+
+    def order_fully_paid(self, order) -> None:
+        """As saleor.order.actions.handle_fully_paid_order."""
+        events.order_fully_paid_event(order=order)
+        if order.get_customer_email():
+            events.email_sent_event(
+                order=order, user=None, email_type=events.OrderEventsEmails.PAYMENT
+            )
+            send_payment_confirmation.delay(order.pk)
+            if self._may_fulfil_digital(order) and order_needs_automatic_fullfilment(order):
+                automatically_fulfill_digital_lines(order)
+        if getattr(settings, "GOOGLE_ANALYTICS_TRACKING_ID", None) and order.tracking_client_id:
+            analytics.report_order(order.tracking_client_id, order)
+        self.manager.order_fully_paid(order)
+        self.manager.order_updated(order)
+
+    def _may_fulfil_digital(self, order) -> bool:
+        """Saleor's digital check costs five queries a line: skip it when no product type in the
+        store is digital (asked once per batch), or no line's is."""
+        if self._digital_types is None:
+            self._digital_types = ProductType.objects.filter(is_digital=True).exists()
+        return self._digital_types and _has_digital_product_type(order)
+
+
+def _has_digital_product_type(order) -> bool:
+    return OrderLine.objects.filter(
+        order=order, variant__product__product_type__is_digital=True
+    ).exists()
