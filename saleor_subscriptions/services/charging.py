@@ -32,6 +32,13 @@ def charge_cycle(subscription_id: int, cycle_id: int, now: datetime, context) ->
     started = _start_attempt(subscription_id, cycle_id, now)
     if isinstance(started, RenewalOutcome):
         return started
+    return settle(subscription_id, cycle_id, started, now, context)
+
+
+def settle(subscription_id: int, cycle_id: int, started, now: datetime, context,
+           order=None) -> RenewalOutcome:
+    """Steps 3-4 for a committed attempt: (attempt id, request, reconcile?) from start_attempt.
+    `order`: the cycle's order as this process just created it (saves reading it again)."""
     attempt_id, request, reconcile = started
     result = None
     if reconcile:
@@ -43,7 +50,7 @@ def charge_cycle(subscription_id: int, cycle_id: int, now: datetime, context) ->
             result = ChargeResult(ChargeOutcome.SUCCEEDED, amount=request.amount)
         else:
             result = call_gateway(context, request)
-    return record_outcome(subscription_id, cycle_id, attempt_id, result, now, context)
+    return record_outcome(subscription_id, cycle_id, attempt_id, result, now, context, order)
 
 
 def _start_attempt(subscription_id: int, cycle_id: int, now: datetime):
@@ -51,38 +58,46 @@ def _start_attempt(subscription_id: int, cycle_id: int, now: datetime):
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)
         cycle = BillingCycle.objects.select_for_update(of=("self",)).get(pk=cycle_id)
-        if cycle.status not in (CycleStatus.PENDING, CycleStatus.FAILED):
-            return RenewalOutcome(subscription_id, SKIPPED, "cycle_%s" % cycle.status,
-                                  cycle.cycle_index, cycle.order_id)
-        if subscription.status not in {status.value for status in BILLABLE}:
-            return RenewalOutcome(subscription_id, SKIPPED, "status_%s" % subscription.status)
-        attempt = (PaymentAttempt.objects.filter(cycle=cycle, status=AttemptStatus.STARTED)
-                   .order_by("pk").first())
-        reconcile = attempt is not None
-        if attempt is None:
-            number = PaymentAttempt.objects.filter(cycle=cycle).count() + 1
-            attempt = PaymentAttempt.objects.create(
-                subscription=subscription, cycle=cycle, purpose="renewal",
-                idempotency_key=idempotency_key(subscription, cycle, number),
-                status=AttemptStatus.STARTED, currency=cycle.currency, amount=cycle.amount,
-                created_at=now,
-            )
-            if cycle.attempt_count:
-                record_event(subscription, EventType.PAYMENT_RETRIED, date=now,
-                             order_id=cycle.order_id, cycle_index=cycle.cycle_index,
-                             retry_number=cycle.attempt_count)
-        request = ChargeRequest(
-            amount=Money(attempt.amount, attempt.currency),
-            customer_reference=subscription.customer_reference,
-            payment_method_reference=subscription.payment_method_reference,
-            idempotency_key=attempt.idempotency_key,
-            metadata={
-                "subscription": str(subscription.token),
-                "subscription_id": str(subscription.pk),
-                "cycle_index": str(cycle.cycle_index),
-                "order": str(cycle.order_id or ""),
-            },
+        return start_attempt(subscription, cycle, now)
+
+
+def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime):
+    """The cycle's STARTED attempt (an interrupted one, to reconcile) or a new one; the caller
+    holds both rows locked and commits before the gateway is called."""
+    sid = subscription.pk
+    if cycle.status not in (CycleStatus.PENDING, CycleStatus.FAILED):
+        return RenewalOutcome(sid, SKIPPED, "cycle_%s" % cycle.status, cycle.cycle_index,
+                              cycle.order_id)
+    if subscription.status not in {status.value for status in BILLABLE}:
+        return RenewalOutcome(sid, SKIPPED, "status_%s" % subscription.status)
+    # A cycle made in this transaction has no attempts yet: no need to look.
+    earlier = [] if getattr(cycle, "created_now", False) else list(
+        PaymentAttempt.objects.filter(cycle=cycle).order_by("pk"))
+    attempt = next((row for row in earlier if row.status == AttemptStatus.STARTED), None)
+    reconcile = attempt is not None
+    if attempt is None:
+        attempt = PaymentAttempt.objects.create(
+            subscription=subscription, cycle=cycle, purpose="renewal",
+            idempotency_key=idempotency_key(subscription, cycle, len(earlier) + 1),
+            status=AttemptStatus.STARTED, currency=cycle.currency, amount=cycle.amount,
+            created_at=now,
         )
+        if cycle.attempt_count:
+            record_event(subscription, EventType.PAYMENT_RETRIED, date=now,
+                         order_id=cycle.order_id, cycle_index=cycle.cycle_index,
+                         retry_number=cycle.attempt_count)
+    request = ChargeRequest(
+        amount=Money(attempt.amount, attempt.currency),
+        customer_reference=subscription.customer_reference,
+        payment_method_reference=subscription.payment_method_reference,
+        idempotency_key=attempt.idempotency_key,
+        metadata={
+            "subscription": str(subscription.token),
+            "subscription_id": str(sid),
+            "cycle_index": str(cycle.cycle_index),
+            "order": str(cycle.order_id or ""),
+        },
+    )
     return attempt.pk, request, reconcile
 
 
@@ -99,11 +114,16 @@ def call_gateway(context, request: ChargeRequest) -> ChargeResult:
     return result
 
 
-def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, now, context):
+def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, now, context,
+                   order=None):
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)
-        cycle = (BillingCycle.objects.select_for_update(of=("self",)).select_related("order")
-                 .get(pk=cycle_id))
+        cycles = BillingCycle.objects.select_for_update(of=("self",))
+        if order is None:
+            cycles = cycles.select_related("order__billing_address", "order__user")
+        cycle = cycles.get(pk=cycle_id)
+        if order is not None and order.pk == cycle.order_id:
+            cycle.order = order
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
         outcome = RenewalOutcome(subscription_id, FAILED, "", cycle.cycle_index, cycle.order_id)
         if attempt.status != AttemptStatus.STARTED:
@@ -138,7 +158,9 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
             outcome.status, outcome.detail = PENDING, "%s: %s" % (kind.value, result.error_message)
         attempt.save()
         cycle.save()
+        subscription.renewal_lease_until = None
         subscription.save()
+    outcome.lease_released = True
     return outcome
 
 
@@ -155,6 +177,8 @@ def record_success(subscription, cycle, attempt, result: ChargeResult, now, cont
             amount=result.amount or amount,
             customer_reference=subscription.customer_reference,
             card=result.card,
+            effects=context.order_effects(),
+            check_existing=False,  # recorded only with its attempt, which is still STARTED
         )
     had_failures = cycle.attempt_count > 0
     cycle.status = CycleStatus.PAID

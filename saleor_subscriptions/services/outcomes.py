@@ -19,6 +19,8 @@ class RenewalOutcome:
     detail: str = ""
     cycle_index: Optional[int] = None
     order_id: Optional[int] = None
+    #: the lease was cleared in the transaction that recorded the outcome
+    lease_released: bool = False
 
 
 @dataclass
@@ -45,6 +47,12 @@ class BatchResult:
         return self.counts.get(SKIPPED, 0) + self.counts.get(ENDED, 0)
 
 
+def _new_catalog():
+    from .catalog import BatchCatalog
+
+    return BatchCatalog()
+
+
 @dataclass
 class RenewalContext:
     settings: object
@@ -52,5 +60,16 @@ class RenewalContext:
     sleep: Callable[[float], None] = time.sleep
     #: called before each gateway request (a request budget); may block
     throttle: Optional[Callable[[], None]] = None
+    #: Saleor's order side effects with one plugins manager for the batch (made on first use)
+    _order_effects: Optional[object] = None
+    #: variants and shipping methods read once for the batch (services/catalog.py)
+    catalog: object = field(default_factory=_new_catalog)
+
+    def order_effects(self):
+        if self._order_effects is None:
+            from ..saleor_adapter.order_effects import OrderEffects
+
+            self._order_effects = OrderEffects()
+        return self._order_effects
 
 

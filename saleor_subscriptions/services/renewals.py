@@ -11,8 +11,8 @@ One renewal, in steps that each commit:
 
 1. under the subscription's row lock: the BillingCycle for the next period (unique per
    subscription and cycle index), the Saleor order, event RENEWAL_ORDER_CREATED;
-2. a PaymentAttempt with a deterministic idempotency key, status STARTED, committed before the
-   gateway is called;
+2. in the same transaction, a PaymentAttempt with a deterministic idempotency key, status
+   STARTED, committed before the gateway is called;
 3. the gateway call (outside any transaction);
 4. under the row lock again: the outcome (Saleor payment + capture, period advanced; or dunning).
 
@@ -22,14 +22,16 @@ when the gateway has no such charge.
 """
 import logging
 from datetime import datetime
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 from django.db import transaction
+from django.db.models import Q
 
 from ..domain import periods
 from ..domain.states import BILLABLE, Status
 from ..models import BillingCycle, CycleStatus, EventType, Subscription
 from . import charging, claiming, dunning
+from .catalog import BatchCatalog
 from .events import record_event
 from .outcomes import (  # noqa: F401  (re-exported: the stable entry points' types)
     ENDED,
@@ -109,38 +111,46 @@ def process_claimed(
     with claiming.processing_lock(subscription_id) as acquired:
         if not acquired:
             return RenewalOutcome(subscription_id, SKIPPED, "busy")
+        outcome = None
         try:
-            return _renew(subscription_id, now, context, force)
+            outcome = _renew(subscription_id, now, context, force)
+            return outcome
         except Exception as error:  # the worker's boundary: record, never crash the batch
             logger.exception("Renewal of subscription %s failed", subscription_id)
             _record_internal_error(subscription_id, now, context, error)
             return RenewalOutcome(subscription_id, FAILED, "internal_error: %s" % error)
         finally:
-            claiming.release(subscription_id)
+            if outcome is None or not outcome.lease_released:
+                claiming.release(subscription_id)
 
 
 # -- step 1: the cycle and its order ----------------------------------------------------------
 
 
-def lock_subscription(subscription_id: int) -> Subscription:
-    return (
+def lock_subscription(subscription_id: int, catalog: Optional[BatchCatalog] = None) -> Subscription:
+    subscription = (
         Subscription.objects.select_for_update(of=("self",))
-        .select_related(
-            "plan", "variant__product__product_type", "user", "shipping_address",
-            "billing_address", "shipping_method",
-        )
+        .select_related("plan", "user", "shipping_address", "billing_address")
         .get(pk=subscription_id)
     )
+    (catalog or BatchCatalog()).attach(subscription)
+    return subscription
 
 
-def open_cycle(subscription: Subscription) -> Optional[BillingCycle]:
-    return (
+def cycle_rows(subscription: Subscription) -> List[BillingCycle]:
+    """Locked: the open cycles and the row (if any) of the next period, newest first."""
+    return list(
         BillingCycle.objects.select_for_update(of=("self",))
-        .select_related("order")
-        .filter(subscription=subscription, status__in=claiming.OPEN_CYCLE_STATUSES)
+        .filter(subscription=subscription)
+        .filter(Q(status__in=claiming.OPEN_CYCLE_STATUSES)
+                | Q(cycle_index=subscription.cycle_index + 1))
         .order_by("-cycle_index")
-        .first()
     )
+
+
+def open_cycle(subscription: Subscription, rows=None) -> Optional[BillingCycle]:
+    rows = cycle_rows(subscription) if rows is None else rows
+    return next((row for row in rows if row.status in claiming.OPEN_CYCLE_STATUSES), None)
 
 
 def next_period(subscription: Subscription):
@@ -152,12 +162,15 @@ def next_period(subscription: Subscription):
 
 def _renew(subscription_id: int, now: datetime, context: RenewalContext, force: bool):
     with transaction.atomic():
-        subscription = lock_subscription(subscription_id)
+        subscription = lock_subscription(subscription_id, context.catalog)
         outcome = _prepare_cycle(subscription, now, context, force)
         if isinstance(outcome, RenewalOutcome):
             return outcome
         cycle = outcome
-    return charging.charge_cycle(subscription_id, cycle.pk, now, context)
+        started = charging.start_attempt(subscription, cycle, now)
+        if isinstance(started, RenewalOutcome):
+            return started
+    return charging.settle(subscription_id, cycle.pk, started, now, context, order=cycle.order)
 
 
 def _prepare_cycle(subscription, now, context, force):
@@ -167,7 +180,8 @@ def _prepare_cycle(subscription, now, context, force):
         return RenewalOutcome(sid, SKIPPED, "status_%s" % subscription.status)
     if subscription.parked_at is not None:
         return RenewalOutcome(sid, SKIPPED, "parked")
-    cycle = open_cycle(subscription)
+    rows = cycle_rows(subscription)
+    cycle = open_cycle(subscription, rows)
     if cycle is None:
         due = subscription.next_billing_at
         if due is None or (due > now and not force):
@@ -178,7 +192,7 @@ def _prepare_cycle(subscription, now, context, force):
         from .lifecycle.plan_change import apply_scheduled
 
         apply_scheduled(subscription, now)  # a plan change scheduled for this period
-        cycle = _create_cycle(subscription, now)
+        cycle = _create_cycle(subscription, now, rows)
     elif cycle.next_retry_at is not None and cycle.next_retry_at > now and not force:
         return RenewalOutcome(sid, SKIPPED, "retry_not_due", cycle.cycle_index)
     if cycle.order_id is None:
@@ -214,18 +228,22 @@ def _end_of_term(subscription, now) -> Optional[RenewalOutcome]:
     return None
 
 
-def _create_cycle(subscription, now) -> BillingCycle:
+def _create_cycle(subscription, now, rows=None) -> BillingCycle:
+    """The next period's cycle; a new one is not saved yet (the caller saves it)."""
     start, end = next_period(subscription)
     index = subscription.cycle_index + 1
-    cycle, created = BillingCycle.objects.get_or_create(
-        subscription=subscription,
-        cycle_index=index,
-        defaults=dict(
-            period_start=start, period_end=end, currency=subscription.currency,
-            amount=subscription.unit_price_amount * subscription.quantity, next_retry_at=now,
-            created_at=now,
-        ),
-    )
+    # The caller holds the subscription's row lock: no other transaction inserts this cycle.
+    rows = cycle_rows(subscription) if rows is None else rows
+    cycle = next((row for row in rows if row.cycle_index == index), None)
+    created = cycle is None
+    if created:
+        # Inserted once its order is attached (or its failure recorded): one write, not two.
+        cycle = BillingCycle(
+            subscription=subscription, cycle_index=index, period_start=start, period_end=end,
+            currency=subscription.currency, next_retry_at=now, created_at=now,
+            amount=subscription.unit_price_amount * subscription.quantity,
+        )
+    cycle.created_now = created  # read by charging.start_attempt: no earlier attempts to look up
     if not created and cycle.status == CycleStatus.ABANDONED:
         # Reactivated after dunning gave up on this period: bill it afresh.
         cycle.status, cycle.order = CycleStatus.PENDING, None
@@ -246,7 +264,8 @@ def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]
         credit = min(subscription.credit_amount, cycle.amount)
         try:
             with transaction.atomic():
-                order = create_renewal_order(subscription, cycle.cycle_index, credit)
+                order = create_renewal_order(subscription, cycle.cycle_index, credit,
+                                             effects=context.order_effects())
         except OrderBlocked as blocked:
             problem = (blocked.code, blocked.message)
     if problem is not None:
