@@ -20,6 +20,8 @@ STATUS_CHOICES = [
     ("cancelled", "Cancelled"),
     ("expired", "Expired"),
 ]
+#: statuses the renewal run bills (domain.states.BILLABLE, spelled out for the index below)
+BILLABLE_STATUSES = ["active", "past_due", "trialing"]
 
 
 class SubscriptionPlan(models.Model):
@@ -140,7 +142,14 @@ class Subscription(models.Model):
 
     class Meta:
         ordering = ("-created_at", "-pk")
-        indexes = [models.Index(fields=["status", "next_billing_at"], name="subs_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_billing_at"], name="subs_due_idx"),
+            # The renewal queue in claim order: a claim reads one batch, not the whole due set.
+            models.Index(
+                fields=["next_billing_at", "id"], name="subs_renewal_queue_idx",
+                condition=models.Q(status__in=BILLABLE_STATUSES, parked_at__isnull=True),
+            ),
+        ]
 
     def __str__(self):
         return f"Subscription {self.token}"
@@ -230,6 +239,10 @@ class CycleStatus:
     CHOICES = [(PENDING, "Pending"), (PAID, "Paid"), (FAILED, "Failed"), (ABANDONED, "Abandoned")]
 
 
+#: cycles still waiting for their money: the renewal run retries them
+OPEN_CYCLE_STATUSES = (CycleStatus.FAILED, CycleStatus.PENDING)
+
+
 class BillingCycle(models.Model):
     """One row per billing period: the unique key that makes a renewal happen exactly once."""
 
@@ -257,6 +270,11 @@ class BillingCycle(models.Model):
 
     class Meta:
         ordering = ("subscription_id", "cycle_index")
+        indexes = [
+            # Open cycles due for a retry, without reading the paid ones.
+            models.Index(fields=["next_retry_at"], name="subs_cycle_retry_idx",
+                         condition=models.Q(status__in=OPEN_CYCLE_STATUSES)),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["subscription", "cycle_index"], name="subs_one_cycle_per_period"

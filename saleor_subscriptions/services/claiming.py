@@ -17,10 +17,8 @@ from django.db import connection, transaction
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.db.models.functions import Now
 
-from ..domain.states import BILLABLE
-from ..models import BillingCycle, CycleStatus, Subscription
+from ..models import BILLABLE_STATUSES, OPEN_CYCLE_STATUSES, BillingCycle, Subscription
 
-OPEN_CYCLE_STATUSES = (CycleStatus.PENDING, CycleStatus.FAILED)
 _ADVISORY_NAMESPACE = 0x53554253  # "SUBS"
 
 
@@ -35,17 +33,20 @@ def _open_cycles():
 
 
 def claimable() -> "Subscription.objects":
-    """Billable, not parked, not leased by another worker."""
+    """Billable, not parked, not leased by another worker (the predicate of the renewal queue
+    index, subs_renewal_queue_idx)."""
     return Subscription.objects.filter(
-        status__in=[status.value for status in BILLABLE], parked_at__isnull=True
+        status__in=BILLABLE_STATUSES, parked_at__isnull=True
     ).filter(Q(renewal_lease_until__isnull=True) | Q(renewal_lease_until__lt=Now()))
 
 
 def due_for_retry(now: datetime):
-    """Subscriptions whose open cycle (failed payment, blocked or interrupted) is due again."""
-    return claimable().filter(
-        Exists(_open_cycles().filter(next_retry_at__lte=now))
-    ).order_by("pk")
+    """Subscriptions whose open cycle (failed payment, blocked or interrupted) is due again;
+    read from the open cycles (subs_cycle_retry_idx), which are few."""
+    retry_due = BillingCycle.objects.filter(
+        status__in=OPEN_CYCLE_STATUSES, next_retry_at__lte=now
+    ).values("subscription_id")
+    return claimable().filter(pk__in=retry_due).order_by("pk")
 
 
 def due_for_renewal(now: datetime):

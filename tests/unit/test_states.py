@@ -93,3 +93,9 @@ def test_billable_and_terminal_sets():
     assert BILLABLE == {Status.TRIALING, Status.ACTIVE, Status.PAST_DUE}
     assert TERMINAL == {Status.CANCELLED, Status.EXPIRED}
     assert not BILLABLE & TERMINAL
+
+
+def test_the_renewal_queue_index_spells_out_the_billable_statuses():
+    from saleor_subscriptions.models import BILLABLE_STATUSES
+
+    assert sorted(BILLABLE_STATUSES) == sorted(status.value for status in BILLABLE)
