@@ -9,6 +9,7 @@ from typing import Optional
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from prices import Money, TaxedMoney
+from saleor.account.models import Address
 from saleor.core.exceptions import InsufficientStock
 from saleor.core.taxes import zero_taxed_money
 from saleor.order import OrderStatus
@@ -70,13 +71,16 @@ def create_renewal_order(
     shipping_required = variant.is_shipping_required()
     user = subscription.user
     currency = subscription.currency
-    billing = subscription.billing_address or subscription.shipping_address
+    billing, shipping = _address_copies(
+        subscription.billing_address or subscription.shipping_address,
+        subscription.shipping_address if shipping_required else None,
+    )
     order = Order.objects.create(
         status=OrderStatus.UNFULFILLED,
         user=user,
         user_email=user.email if user is not None else subscription.email,
-        billing_address=_copy(billing),
-        shipping_address=_copy(subscription.shipping_address) if shipping_required else None,
+        billing_address=billing,
+        shipping_address=shipping,
         shipping_method=subscription.shipping_method if shipping_required else None,
         shipping_method_name=str(subscription.shipping_method) if shipping_required else None,
         currency=currency,
@@ -97,9 +101,30 @@ def create_renewal_order(
             )
     effects.order_created(order, user if user is not None else AnonymousUser())
     user_pk = user.pk if user is not None else None
-    transaction.on_commit(lambda: send_order_confirmation.delay(order.pk, "", user_pk))
-    transaction.on_commit(lambda: send_staff_order_confirmation.delay(order.pk, ""))
+    transaction.on_commit(lambda: _send_order_emails(order.pk, user_pk))
     return order
+
+
+def _send_order_emails(order_pk: int, user_pk) -> None:
+    """Saleor's order confirmations to the customer and to staff, as one Celery message."""
+    from ..tasks import send_renewal_order_emails
+
+    send_renewal_order_emails.delay(order_pk, user_pk)
+
+
+def send_order_emails_now(order_pk: int, user_pk) -> None:
+    try:
+        send_order_confirmation(order_pk, "", user_pk)
+    finally:
+        send_staff_order_confirmation(order_pk, "")
+
+
+def _address_copies(billing, shipping):
+    """Saleor's Address.get_copy for both addresses, in one INSERT."""
+    originals = [address for address in (billing, shipping) if address is not None]
+    copies = iter(Address.objects.bulk_create(
+        [Address(**address.as_data()) for address in originals]))
+    return tuple(next(copies) if address is not None else None for address in (billing, shipping))
 
 
 def _add_line(order: Order, subscription, manager) -> OrderLine:

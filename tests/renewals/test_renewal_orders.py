@@ -76,3 +76,27 @@ def test_credit_is_applied_to_the_renewal_and_cleared(renewal):
     assert subscription.credit_amount == 0
     cycle = BillingCycle.objects.get(subscription=subscription, cycle_index=1)
     assert cycle.amount == Decimal("17.50")
+
+
+def run_on_commit_callbacks():
+    """The test transaction never commits: run what would have run at commit (Django 3.0 has
+    no captureOnCommitCallbacks)."""
+    from django.db import connection
+
+    callbacks = [callback for _, callback in connection.run_on_commit]
+    connection.run_on_commit = []
+    for callback in callbacks:
+        callback()
+
+
+def test_renewal_sends_saleors_order_and_payment_emails(renewal, mailoutbox):
+    subscription = renewal.subscription()
+    order = renew_once(renewal, subscription)
+    run_on_commit_callbacks()
+
+    to_customer = [message for message in mailoutbox if message.to == [renewal.customer.email]]
+    assert len(to_customer) == 2  # order confirmation and payment confirmation
+    assert all(str(order.pk) in message.subject + message.body for message in to_customer)
+    email_events = sorted(order.events.filter(type=OrderEvents.EMAIL_SENT)
+                          .values_list("parameters__email_type", flat=True))
+    assert email_events == ["order_confirmation", "payment_confirmation"]
