@@ -65,6 +65,12 @@ class RenewalContext:
     #: variants and shipping methods read once for the batch (services/catalog.py)
     catalog: object = field(default_factory=_new_catalog)
 
+    def new_batch(self) -> None:
+        """Forget what the last batch read once (plugins, webhooks, variants): a context that
+        lives for a whole back-fill sees changes made during it."""
+        self._order_effects = None
+        self.catalog = _new_catalog()
+
     def order_effects(self):
         if self._order_effects is None:
             from ..saleor_adapter.order_effects import OrderEffects

@@ -81,6 +81,7 @@ def renew_due_subscriptions(
     context = context or make_context()
     if not context.settings.active:
         return BatchResult(inactive=True)
+    context.new_batch()
     from .lifecycle.pause import resume_due
 
     resume_due(now)
@@ -274,7 +275,6 @@ def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]
         subscription.save()
         return RenewalOutcome(sid, FAILED, "%s: %s (%s)" % (problem + (state,)), cycle.cycle_index)
     total = order_total(order)
-    subscription.credit_amount -= order.discount_amount
     cycle.order = order
     cycle.amount = total.amount
     cycle.status = CycleStatus.PENDING
@@ -282,7 +282,9 @@ def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]
     cycle.blocked_count = 0
     cycle.error_code = cycle.last_error = ""
     cycle.save()
-    subscription.save()
+    if order.discount_amount:  # otherwise nothing changed (a scheduled plan change saved itself)
+        subscription.credit_amount -= order.discount_amount
+        subscription.save()
     record_event(subscription, EventType.RENEWAL_ORDER_CREATED, date=now, order=order,
                  amount=total, cycle_index=cycle.cycle_index,
                  period_start=cycle.period_start, period_end=cycle.period_end)
