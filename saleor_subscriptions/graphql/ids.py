@@ -16,6 +16,15 @@ def invalid(field: str, message: str, code=SubscriptionErrorCode.INVALID) -> Val
 PK_PARSERS = {"Checkout": UUID}
 
 
+def type_of(global_id: str) -> Optional[str]:
+    """The type name inside a global id, or None when it is not one."""
+    try:
+        found_type, _ = from_global_id(global_id)
+    except (ValueError, TypeError, UnicodeDecodeError, AttributeError):
+        return None
+    return found_type or None
+
+
 def decode_pk(global_id: str, type_name: str) -> Optional[Any]:
     """The primary key behind a global id of `type_name`, or None for anything else."""
     parse: Callable[[str], Any] = PK_PARSERS.get(type_name, int)

@@ -1,12 +1,14 @@
 """Who is asking: staff/app permissions and subscription ownership, checked on every field."""
 from typing import Optional, Tuple
 
-from django.core.exceptions import ValidationError
 from saleor.core.permissions import OrderPermissions, ProductPermissions
 from saleor.graphql.decorators import _permission_required
 
 from ..error_codes import SubscriptionErrorCode
 from ..models import ActorType, Subscription
+from .ids import decode_pk, invalid, type_of
+
+SUBSCRIPTION_TYPE = "CustomerSubscription"
 
 
 def can_manage_orders(context) -> bool:
@@ -44,30 +46,13 @@ def get_subscription_or_error(context, global_id: str, field: str = "id") -> Sub
     Another customer's subscription answers "not found", like a missing one, so ids cannot be
     probed.
     """
-    from graphql_relay import from_global_id
-
-    try:
-        type_name, pk = from_global_id(global_id)
-        pk = int(pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise ValidationError(
-            {field: ValidationError(
-                f"Couldn't resolve to a subscription: {global_id}",
-                code=SubscriptionErrorCode.INVALID.value,
-            )}
-        )
-    if type_name != "CustomerSubscription":
-        raise ValidationError(
-            {field: ValidationError(
-                "Must receive a CustomerSubscription id.",
-                code=SubscriptionErrorCode.INVALID.value,
-            )}
-        )
+    found_type = type_of(global_id)
+    if found_type is not None and found_type != SUBSCRIPTION_TYPE:
+        raise invalid(field, "Must receive a CustomerSubscription id.")
+    pk = decode_pk(global_id, SUBSCRIPTION_TYPE)
+    if pk is None:
+        raise invalid(field, f"Couldn't resolve to a subscription: {global_id}")
     subscription = visible_subscriptions(context).filter(pk=pk).first()
     if subscription is None:
-        raise ValidationError(
-            {field: ValidationError(
-                "Subscription not found.", code=SubscriptionErrorCode.NOT_FOUND.value
-            )}
-        )
+        raise invalid(field, "Subscription not found.", SubscriptionErrorCode.NOT_FOUND)
     return subscription
