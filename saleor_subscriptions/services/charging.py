@@ -6,9 +6,18 @@ from django.db import transaction
 from prices import Money
 
 from .. import GATEWAY_ID
-from ..domain.states import BILLABLE, Status
+from ..domain.states import Status
 from ..gateway.interface import ChargeOutcome, ChargeRequest, ChargeResult
-from ..models import AttemptStatus, BillingCycle, CycleStatus, EventType, PaymentAttempt, Subscription
+from ..models import (
+    BILLABLE_STATUSES,
+    OPEN_CYCLE_STATUSES,
+    AttemptStatus,
+    BillingCycle,
+    CycleStatus,
+    EventType,
+    PaymentAttempt,
+    Subscription,
+)
 from . import dunning
 from .events import record_event
 from .outcomes import FAILED, PENDING, RENEWED, SKIPPED, RenewalOutcome
@@ -26,13 +35,6 @@ def idempotency_key(subscription: Subscription, cycle: BillingCycle, number: int
     """Deterministic per (subscription, period, attempt number): a retry of a crashed call reuses
     it; a dunning retry is a new attempt with a new key."""
     return "renewal:%s:%d:%d" % (subscription.token, cycle.cycle_index, number)
-
-
-def charge_cycle(subscription_id: int, cycle_id: int, now: datetime, context) -> RenewalOutcome:
-    started = _start_attempt(subscription_id, cycle_id, now)
-    if isinstance(started, RenewalOutcome):
-        return started
-    return settle(subscription_id, cycle_id, started, now, context)
 
 
 def settle(subscription_id: int, cycle_id: int, started, now: datetime, context,
@@ -53,22 +55,14 @@ def settle(subscription_id: int, cycle_id: int, started, now: datetime, context,
     return record_outcome(subscription_id, cycle_id, attempt_id, result, now, context, order)
 
 
-def _start_attempt(subscription_id: int, cycle_id: int, now: datetime):
-    """(attempt id, request, reconcile?) with the attempt committed; or a RenewalOutcome."""
-    with transaction.atomic():
-        subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)
-        cycle = BillingCycle.objects.select_for_update(of=("self",)).get(pk=cycle_id)
-        return start_attempt(subscription, cycle, now)
-
-
 def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime):
     """The cycle's STARTED attempt (an interrupted one, to reconcile) or a new one; the caller
     holds both rows locked and commits before the gateway is called."""
     sid = subscription.pk
-    if cycle.status not in (CycleStatus.PENDING, CycleStatus.FAILED):
+    if cycle.status not in OPEN_CYCLE_STATUSES:
         return RenewalOutcome(sid, SKIPPED, "cycle_%s" % cycle.status, cycle.cycle_index,
                               cycle.order_id)
-    if subscription.status not in {status.value for status in BILLABLE}:
+    if subscription.status not in BILLABLE_STATUSES:
         return RenewalOutcome(sid, SKIPPED, "status_%s" % subscription.status)
     # A cycle made in this transaction has no attempts yet: no need to look.
     earlier = [] if getattr(cycle, "created_now", False) else list(
@@ -184,7 +178,7 @@ def record_success(subscription, cycle, attempt, result: ChargeResult, now, cont
     cycle.status = CycleStatus.PAID
     cycle.next_retry_at = None
     cycle.error_code = ""
-    if subscription.status not in {status.value for status in BILLABLE}:
+    if subscription.status not in BILLABLE_STATUSES:
         # Cancelled or paused while the charge was in flight: the order is paid, nothing else.
         record_event(subscription, EventType.RENEWED, date=now, order=cycle.order, amount=amount,
                      cycle_index=cycle.cycle_index, status=subscription.status,

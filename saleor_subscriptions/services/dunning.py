@@ -10,7 +10,7 @@ from prices import Money
 
 from ..domain import dunning
 from ..domain.states import Status, ensure_transition
-from ..models import AttemptStatus, BillingCycle, CycleStatus, EventType, Subscription
+from ..models import OPEN_CYCLE_STATUSES, AttemptStatus, BillingCycle, CycleStatus, EventType, Subscription
 from .events import record_event
 
 #: consecutive non-payment failures of one cycle before the subscription is parked
@@ -133,6 +133,6 @@ def release(subscription, now: datetime, **actor) -> None:
     subscription.parked_at = None
     subscription.parked_reason = ""
     BillingCycle.objects.filter(
-        subscription=subscription, status__in=(CycleStatus.PENDING, CycleStatus.FAILED)
+        subscription=subscription, status__in=OPEN_CYCLE_STATUSES
     ).update(blocked_count=0, next_retry_at=now)
     record_event(subscription, EventType.RELEASED, date=now, previous_reason=reason, **actor)

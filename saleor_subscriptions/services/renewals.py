@@ -28,8 +28,15 @@ from django.db import transaction
 from django.db.models import Q
 
 from ..domain import periods
-from ..domain.states import BILLABLE, Status
-from ..models import BillingCycle, CycleStatus, EventType, Subscription
+from ..domain.states import Status
+from ..models import (
+    BILLABLE_STATUSES,
+    OPEN_CYCLE_STATUSES,
+    BillingCycle,
+    CycleStatus,
+    EventType,
+    Subscription,
+)
 from . import charging, claiming, dunning
 from .catalog import BatchCatalog
 from .events import record_event
@@ -143,7 +150,7 @@ def cycle_rows(subscription: Subscription) -> List[BillingCycle]:
     return list(
         BillingCycle.objects.select_for_update(of=("self",))
         .filter(subscription=subscription)
-        .filter(Q(status__in=claiming.OPEN_CYCLE_STATUSES)
+        .filter(Q(status__in=OPEN_CYCLE_STATUSES)
                 | Q(cycle_index=subscription.cycle_index + 1))
         .order_by("-cycle_index")
     )
@@ -151,7 +158,7 @@ def cycle_rows(subscription: Subscription) -> List[BillingCycle]:
 
 def open_cycle(subscription: Subscription, rows=None) -> Optional[BillingCycle]:
     rows = cycle_rows(subscription) if rows is None else rows
-    return next((row for row in rows if row.status in claiming.OPEN_CYCLE_STATUSES), None)
+    return next((row for row in rows if row.status in OPEN_CYCLE_STATUSES), None)
 
 
 def next_period(subscription: Subscription):
@@ -177,7 +184,7 @@ def _renew(subscription_id: int, now: datetime, context: RenewalContext, force: 
 def _prepare_cycle(subscription, now, context, force):
     """The open cycle with its order (created if needed), or a RenewalOutcome if nothing to do."""
     sid = subscription.pk
-    if subscription.status not in {status.value for status in BILLABLE}:
+    if subscription.status not in BILLABLE_STATUSES:
         return RenewalOutcome(sid, SKIPPED, "status_%s" % subscription.status)
     if subscription.parked_at is not None:
         return RenewalOutcome(sid, SKIPPED, "parked")

@@ -37,7 +37,7 @@ def test_crash_between_charge_and_record_is_reconciled_not_charged_again(renewal
     with transaction.atomic():
         locked = renewals.lock_subscription(subscription.pk)
         cycle = renewals._prepare_cycle(locked, DUE, context, force=False)
-    attempt_id, request, reconcile = charging._start_attempt(subscription.pk, cycle.pk, DUE)
+        attempt_id, request, reconcile = charging.start_attempt(locked, cycle, DUE)
     assert not reconcile
     assert charging.call_gateway(context, request).succeeded
     assert PaymentAttempt.objects.get(pk=attempt_id).status == AttemptStatus.STARTED
@@ -58,9 +58,9 @@ def test_crash_before_the_gateway_call_charges_once_with_the_same_key(renewal):
     subscription = renewal.subscription(card=card)
     context = renewal.context()
     with transaction.atomic():
-        cycle = renewals._prepare_cycle(renewals.lock_subscription(subscription.pk), DUE,
-                                        context, force=False)
-    attempt_id, request, _ = charging._start_attempt(subscription.pk, cycle.pk, DUE)
+        locked = renewals.lock_subscription(subscription.pk)
+        cycle = renewals._prepare_cycle(locked, DUE, context, force=False)
+        attempt_id, request, _ = charging.start_attempt(locked, cycle, DUE)
     # ... died before calling Stripe: the next run finds nothing at Stripe and charges.
     assert renewal.run(DUE) == {"renewed": 1}
     attempt = PaymentAttempt.objects.get(pk=attempt_id)
