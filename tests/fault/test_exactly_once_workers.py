@@ -12,10 +12,11 @@ from saleor_subscriptions.gateway.fake import FakeGateway
 from saleor_subscriptions.models import AttemptStatus, BillingCycle, PaymentAttempt
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing.plugins import configure_plugin
+from saleor_subscriptions.testing.redis_urls import redis_url
 from saleor_subscriptions.testing.workers import Sender, Worker, database_url
 
-BROKER = "redis://127.0.0.1:6379/7"
-FAKE_GATEWAY_REDIS = "redis://127.0.0.1:6379/8"
+BROKER = redis_url(7)
+FAKE_GATEWAY_REDIS = redis_url(8)
 DUE = 160
 TIMEOUT_AFTER_CHARGE = 12  # the gateway takes the money and then answers like a timeout
 

@@ -10,8 +10,9 @@ from prices import Money
 from saleor_subscriptions.gateway.fake import FakeGateway
 from saleor_subscriptions.gateway.interface import ChargeOutcome, ChargeRequest
 from saleor_subscriptions.gateway.ratelimit import throttle_for
+from saleor_subscriptions.testing.redis_urls import redis_url
 
-REDIS = "redis://127.0.0.1:6379/9"
+REDIS = redis_url(9)
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from django.db import connection
 
 from saleor_subscriptions.models import BillingCycle, Subscription
 from saleor_subscriptions.testing import renewal_factories as rf
+from saleor_subscriptions.testing.redis_urls import redis_url
 from saleor_subscriptions.testing.renewal_factories import utc
 
-BROKER = os.environ.get("SUBSCRIPTIONS_TEST_BROKER_URL", "redis://127.0.0.1:6379/5")
+BROKER = os.environ.get("SUBSCRIPTIONS_TEST_BROKER_URL", redis_url(5))
 TASK = "saleor_subscriptions.tasks.renew_due_subscriptions_task"
 
 
