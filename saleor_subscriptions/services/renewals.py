@@ -299,8 +299,7 @@ def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]
 
 
 def _blocking_problem(subscription):
-    if not subscription.plan.is_active:
-        return "plan_archived", "The plan %r is archived." % subscription.plan.name
+    # An archived plan stops new sales only: its existing subscribers keep renewing.
     if subscription.user_id is None and not subscription.is_guest:
         return "customer_deleted", "The customer's account was deleted."
     if not subscription.customer_reference or not subscription.payment_method_reference:

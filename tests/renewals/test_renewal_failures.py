@@ -29,23 +29,32 @@ def assert_blocked(renewal, subscription, code):
     return cycle
 
 
-def test_archived_plan_is_retried_then_parked_then_released(renewal):
+def test_archived_plan_still_renews(renewal):
+    """Archiving stops new sales only: existing subscribers keep renewing."""
     subscription = renewal.subscription()
     plan = subscription.plan
     plan.is_active = False
     plan.save(update_fields=["is_active"])
-    cycle = assert_blocked(renewal, subscription, "plan_archived")
+    assert renewal.run(DUE) == {"renewed": 1}
+    assert cycle_of(subscription).status == "paid"
+    subscription.refresh_from_db()
+    assert subscription.parked_at is None and subscription.cycle_index == 1
+
+
+def test_blocked_renewal_is_retried_then_parked_then_released(renewal):
+    subscription = renewal.subscription()
+    Stock.objects.filter(product_variant=subscription.variant).update(quantity=0)
+    cycle = assert_blocked(renewal, subscription, "out_of_stock")
     assert cycle.next_retry_at == utc(2028, 3, 1, 10)
     assert renewal.run(utc(2028, 3, 1, 11)) == {"failed": 1}
     assert renewal.run(utc(2028, 3, 5, 11)) == {"failed": 1}
     subscription.refresh_from_db()
     assert subscription.parked_at == utc(2028, 3, 5, 11)
-    assert subscription.parked_reason.startswith("plan_archived")
+    assert subscription.parked_reason.startswith("out_of_stock")
     assert EventType.PARKED in events(subscription)
     assert renewal.run(utc(2028, 6, 1)) == {}  # parked rows are never claimed
 
-    plan.is_active = True
-    plan.save(update_fields=["is_active"])
+    Stock.objects.filter(product_variant=subscription.variant).update(quantity=100)
     outcome = renewals.release_subscription(subscription.pk, utc(2028, 6, 1))
     assert outcome
     # Every missed period is billed once (Feb 29, Mar 31, Apr 30, May 31), on the anchor's grid.

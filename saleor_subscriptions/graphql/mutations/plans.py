@@ -152,9 +152,8 @@ class SubscriptionPlanArchive(_PlanActivation):
 
     class Meta:
         description = (
-            "Archive a plan: visitors no longer see it and checkouts can't choose it. Renewals "
-            "of its existing subscriptions stop too (recorded as plan_archived), so move "
-            "subscribers to another plan first. Requires MANAGE_PRODUCTS."
+            "Archive a plan: visitors no longer see it and checkouts can't choose it (new sales "
+            "stop). Its existing subscribers keep renewing. Requires MANAGE_PRODUCTS."
         )
         permissions = (ProductPermissions.MANAGE_PRODUCTS,)
         error_type_class = SubscriptionError
