@@ -7,19 +7,29 @@ one manager, leaves the webhook plugin out while no active webhook subscribes to
 and otherwise writes the same order and customer events, sends the same e-mails and calls the
 same plugin hooks, in Saleor's order. tests/renewals/test_renewal_order_parity.py holds a renewal
 order's rows side by side with a checkoutComplete order's.
+
+Other plugins' hooks, analytics and e-mails run `safely`: in a savepoint whose error is logged and
+swallowed, so a store's broken plugin never rolls back the record of a captured charge (the
+payment row, the attempt SUCCEEDED and the cycle PAID are written in the same transaction).
 """
+import logging
+
 from django.conf import settings
+from django.db import transaction
 from saleor.core import analytics
 from saleor.order import events
 from saleor.order.actions import automatically_fulfill_digital_lines
 from saleor.order.emails import send_payment_confirmation
 from saleor.order.models import OrderLine
 from saleor.order.utils import order_needs_automatic_fullfilment
+from saleor.plugins.base_plugin import BasePlugin
 from saleor.plugins.manager import PluginsManager, get_plugins_manager
 from saleor.plugins.webhook.plugin import WebhookPlugin
 from saleor.product.models import ProductType
 from saleor.webhook.event_types import WebhookEventType
 from saleor.webhook.models import Webhook
+
+logger = logging.getLogger(__name__)
 
 ORDER_WEBHOOK_EVENTS = (
     WebhookEventType.ANY,
@@ -49,7 +59,7 @@ class OrderEffects:
     def order_created(self, order, user) -> None:
         """As saleor.order.actions.order_created (not from a draft)."""
         events.order_created_event(order=order, user=user, from_draft=False)
-        self.manager.order_created(order)
+        self._run_hook("order_created", order)
 
     def order_fully_paid(self, order) -> None:
         """As saleor.order.actions.handle_fully_paid_order."""
@@ -58,13 +68,24 @@ class OrderEffects:
             events.email_sent_event(
                 order=order, user=None, email_type=events.OrderEventsEmails.PAYMENT
             )
-            send_payment_confirmation.delay(order.pk)
+            safely("payment e-mail", order, send_payment_confirmation.delay, order.pk)
             if self._may_fulfil_digital(order) and order_needs_automatic_fullfilment(order):
-                automatically_fulfill_digital_lines(order)
+                safely("digital fulfilment", order, automatically_fulfill_digital_lines, order)
         if getattr(settings, "GOOGLE_ANALYTICS_TRACKING_ID", None) and order.tracking_client_id:
-            analytics.report_order(order.tracking_client_id, order)
-        self.manager.order_fully_paid(order)
-        self.manager.order_updated(order)
+            safely("analytics", order, analytics.report_order, order.tracking_client_id, order)
+        self._run_hook("order_fully_paid", order)
+        self._run_hook("order_updated", order)
+
+    def _run_hook(self, name: str, order) -> None:
+        """As the manager's `name(order)`, one plugin at a time: one plugin's error neither
+        stops the others nor rolls back our rows. Plugins that don't implement the hook are
+        skipped (no savepoint for them)."""
+        default = getattr(BasePlugin, name)
+        for plugin in self.manager.plugins:
+            if getattr(type(plugin), name, default) is default:
+                continue
+            safely("%s hook of %s" % (name, plugin.PLUGIN_ID), order, getattr(plugin, name),
+                   order, previous_value=None)
 
     def _may_fulfil_digital(self, order) -> bool:
         """Saleor's digital check costs five queries a line: skip it when no product type in the
@@ -78,3 +99,13 @@ def _has_digital_product_type(order) -> bool:
     return OrderLine.objects.filter(
         order=order, variant__product__product_type__is_digital=True
     ).exists()
+
+
+def safely(what: str, order, function, *args, **kwargs) -> None:
+    """Run a side effect in a savepoint; an error is logged (with the order) and swallowed."""
+    try:
+        with transaction.atomic():
+            function(*args, **kwargs)
+    except Exception:  # any plugin's or library's error: the charge's record must survive
+        logger.exception("The %s failed for order %s; the order and its payment are kept.",
+                         what, order.pk)
