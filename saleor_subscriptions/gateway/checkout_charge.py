@@ -17,7 +17,7 @@ from saleor.payment.models import Payment
 from ..config import load_settings
 from ..domain.money import to_minor
 from . import stripe_client
-from .customers import attach_card, get_or_create_customer
+from .customers import customer_with_card
 from .interface import CardDetails
 
 AUTHENTICATION_REQUIRED = "authentication_required"
@@ -104,8 +104,8 @@ def process_checkout_payment(data: PaymentData) -> GatewayResponse:
         return _response(data, False, error="Pay with a Stripe PaymentMethod id (pm_...).")
     options = stripe_client.from_settings(settings)
     try:
-        customer_id = get_or_create_customer(options, _checkout_user(data), data.customer_email)
-        card = attach_card(options, customer_id, data.token)
+        customer_id, card = customer_with_card(options, _checkout_user(data),
+                                               data.customer_email, data.token)
         if Decimal(data.amount) <= 0:
             return store_card_only(options, data, customer_id, card)
         intent = stripe.PaymentIntent.create(

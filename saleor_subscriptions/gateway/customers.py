@@ -1,4 +1,5 @@
 """Stripe customers and stored cards: one customer per Saleor user, reused across checkouts."""
+import logging
 from typing import List, Optional
 
 import stripe
@@ -7,6 +8,8 @@ from django.db import transaction
 from ..models import StripeCustomer
 from . import stripe_client
 from .interface import CardDetails
+
+logger = logging.getLogger(__name__)
 
 
 def get_or_create_customer(options: dict, user, email: str) -> str:
@@ -25,6 +28,51 @@ def get_or_create_customer(options: dict, user, email: str) -> str:
             return existing.customer_id
         customer = stripe.Customer.create(email=user.email, **options)
         StripeCustomer.objects.create(user=user, customer_id=customer.id)
+        return customer.id
+
+
+def customer_with_card(options: dict, user, email: str, payment_method_id: str):
+    """(customer id, card): the user's Stripe customer with the card attached.
+
+    A customer deleted in Stripe (its dashboard, a clean-up script) gets a new one: Stripe
+    answers "No such customer" (localstripe: 404), the row of StripeCustomer moves to the new
+    customer and the card is attached to it.
+    """
+    customer_id = get_or_create_customer(options, user, email)
+    try:
+        return customer_id, attach_card(options, customer_id, payment_method_id)
+    except stripe.error.InvalidRequestError:
+        if user is None or not customer_is_gone(options, customer_id):
+            raise
+    customer_id = replace_customer(options, user, customer_id)
+    return customer_id, attach_card(options, customer_id, payment_method_id)
+
+
+def customer_is_gone(options: dict, customer_id: str) -> bool:
+    """Stripe keeps a deleted customer as {"deleted": true}; localstripe forgets it (404)."""
+    try:
+        customer = stripe.Customer.retrieve(customer_id, **options)
+    except stripe.error.InvalidRequestError as error:
+        return getattr(error, "http_status", None) == 404
+    return bool(customer.get("deleted"))
+
+
+def replace_customer(options: dict, user, gone_id: str) -> str:
+    """A new Stripe customer for `user` in place of the deleted `gone_id` (under the user's row
+    lock: concurrent checkouts replace it once)."""
+    with transaction.atomic():
+        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        row = StripeCustomer.objects.filter(user=user).first()
+        if row is not None and row.customer_id != gone_id:
+            return row.customer_id  # another checkout replaced it meanwhile
+        customer = stripe.Customer.create(email=user.email, **options)
+        if row is None:
+            StripeCustomer.objects.create(user=user, customer_id=customer.id)
+        else:
+            row.customer_id = customer.id
+            row.save(update_fields=["customer_id"])
+        logger.warning("Stripe customer %s of user %s was deleted in Stripe; replaced by %s",
+                       gone_id, user.pk, customer.id)
         return customer.id
 
 
