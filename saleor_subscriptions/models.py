@@ -108,6 +108,10 @@ class Subscription(models.Model):
         SubscriptionPlan, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
     )
     scheduled_quantity = models.PositiveIntegerField(null=True, blank=True)
+    # A new plan price staff moved this subscriber to (services/price_changes.py): it applies at
+    # the first renewal on or after scheduled_price_at, the end of the customer's notice.
+    scheduled_price_amount = models.DecimalField(null=True, blank=True, **AMOUNT)
+    scheduled_price_at = models.DateTimeField(null=True, blank=True)
 
     shipping_address = models.ForeignKey(
         "account.Address", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
@@ -188,6 +192,8 @@ class EventType:
     STATUS_CHANGED = "status_changed"
     PARKED = "parked"
     RELEASED = "released"
+    PRICE_CHANGE_SCHEDULED = "price_change_scheduled"
+    PRICE_CHANGED = "price_changed"
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())
@@ -328,6 +334,20 @@ class StripeCustomer(models.Model):
         on_delete=models.CASCADE,
     )
     customer_id = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class GatewayKeyRefusal(models.Model):
+    """A gateway key the gateway refused (services/gateway_health.py): renewals halt while it is
+    the configured key, and staff are alerted once per refused key. Only a fingerprint of the key
+    is kept, never the key."""
+
+    key_fingerprint = models.CharField(max_length=64, unique=True)
+    code = models.CharField(max_length=64)
+    message = models.TextField(blank=True, default="")
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
 

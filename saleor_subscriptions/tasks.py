@@ -38,7 +38,7 @@ def renew_due_subscriptions_task(self, now: Optional[str] = None) -> dict:
     if not context.settings.active:
         return {"inactive": True}
     result = renewals.renew_due_subscriptions(moment, context=context)
-    more = bool(result.claimed) and claiming.has_due(moment)
+    more = bool(result.claimed) and not result.halted and claiming.has_due(moment)
     if more:
         renew_due_subscriptions_task.apply_async(kwargs={"now": now}, **_same_queue(self))
     logger.info("Renewal batch: claimed=%d %s more=%s", result.claimed, result.counts, more)

@@ -17,6 +17,7 @@ class ChargeOutcome(str, Enum):
     UNKNOWN = "unknown"  # timeout or connection error: reconcile before charging again
     RATE_LIMITED = "rate_limited"  # nothing happened: back off and try the same key again
     INVALID = "invalid"  # our request was wrong (no customer, detached card): not a decline
+    AUTH_FAILED = "auth_failed"  # our key was refused: nothing happened; halt and alert staff
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ LIST_PAGE_SIZE = 100
 # Errors after which Stripe may or may not have taken the money.
 _UNKNOWN_ERRORS = (stripe.error.APIConnectionError, stripe.error.APIError,
                    stripe.error.IdempotencyError)
-# Our keys are wrong: nothing happened; try again later, never blame the customer.
+# Our key is wrong or revoked: nothing happened; never blame the customer (services/gateway_health).
+GATEWAY_AUTH_FAILED = "gateway_auth_failed"
 _CONFIG_ERRORS = (stripe.error.AuthenticationError, stripe.error.PermissionError)
 
 
@@ -67,7 +68,7 @@ class StripeGateway(PaymentGateway):
         except _UNKNOWN_ERRORS as error:
             return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
         except _CONFIG_ERRORS as error:
-            return _error(ChargeOutcome.UNKNOWN, error, "gateway_configuration")
+            return _auth_failed(error)
         except stripe.error.InvalidRequestError as error:
             return _error(ChargeOutcome.INVALID, error, "invalid_request")
         return intent_result(intent)
@@ -89,6 +90,8 @@ class StripeGateway(PaymentGateway):
             # The customer is gone: so is any charge we could find.
             logger.warning("find_charge: %s", error)
             return None
+        except _CONFIG_ERRORS as error:
+            return _auth_failed(error)
         except stripe.error.StripeError as error:
             return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
         return best
@@ -167,6 +170,14 @@ def _message(error: stripe.error.StripeError) -> str:
 def _error(outcome: ChargeOutcome, error: stripe.error.StripeError, default_code: str):
     code = getattr(error, "code", None) or default_code
     return ChargeResult(outcome, error_code=str(code), error_message=_message(error))
+
+
+def _auth_failed(error: stripe.error.StripeError) -> ChargeResult:
+    # Stripe's message quotes part of the key: keep it out of rows customers might see.
+    logger.error("Stripe refused the secret key: %s", error)
+    return ChargeResult(ChargeOutcome.AUTH_FAILED, error_code=GATEWAY_AUTH_FAILED,
+                        error_message="Stripe refused the secret key (%s)."
+                        % error.__class__.__name__)
 
 
 def _card_error(error: stripe.error.CardError, currency: str) -> ChargeResult:

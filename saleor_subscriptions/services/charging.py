@@ -18,7 +18,7 @@ from ..models import (
     PaymentAttempt,
     Subscription,
 )
-from . import dunning
+from . import dunning, gateway_health
 from .events import record_event
 from .outcomes import FAILED, PENDING, RENEWED, SKIPPED, RenewalOutcome
 
@@ -143,6 +143,12 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
             state = dunning.record_blocked(subscription, cycle, result.error_code or "invalid",
                                            result.error_message, now, context.settings)
             outcome.detail = "%s: %s (%s)" % (cycle.error_code, cycle.last_error, state)
+        elif kind == ChargeOutcome.AUTH_FAILED:
+            # Our key was refused: nothing was charged. The attempt stays STARTED (looked up
+            # before any new charge), the subscription is parked and the batch stops.
+            attempt.finished_at = None
+            gateway_health.record_refusal(subscription, cycle, result, now, context.settings)
+            outcome.detail = "%s: %s" % (cycle.error_code, cycle.last_error)
         else:
             # UNKNOWN or still RATE_LIMITED: the attempt stays STARTED and is looked up later.
             attempt.finished_at = None

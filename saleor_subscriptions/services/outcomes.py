@@ -29,6 +29,8 @@ class BatchResult:
     counts: Dict[str, int] = field(default_factory=dict)
     outcomes: List[RenewalOutcome] = field(default_factory=list)
     inactive: bool = False
+    #: why the batch stopped early (gateway_auth_failed: the gateway refused our key)
+    halted: str = ""
 
     def add(self, outcome: RenewalOutcome) -> None:
         self.outcomes.append(outcome)

@@ -37,7 +37,7 @@ from ..models import (
     EventType,
     Subscription,
 )
-from . import charging, claiming, dunning
+from . import charging, claiming, dunning, gateway_health
 from .catalog import BatchCatalog
 from .events import record_event
 from .outcomes import (  # noqa: F401  (re-exported: the stable entry points' types)
@@ -91,11 +91,20 @@ def renew_due_subscriptions(
     context.new_batch()
     from .lifecycle.pause import resume_due
 
+    if gateway_health.renewals_halted(context.settings, now):
+        return BatchResult(halted=gateway_health.GATEWAY_AUTH_FAILED)
     resume_due(now)
     ids = claiming.claim_due(now, limit or context.settings.renewal_batch_size)
     result = BatchResult(claimed=len(ids))
-    for subscription_id in ids:
-        result.add(process_claimed(subscription_id, now, context))
+    for position, subscription_id in enumerate(ids):
+        outcome = process_claimed(subscription_id, now, context)
+        result.add(outcome)
+        if gateway_health.is_auth_failure(outcome.detail):
+            # The key is refused for every row: stop here, leave the rest unclaimed.
+            Subscription.objects.filter(pk__in=ids[position + 1:]).update(
+                renewal_lease_until=None)
+            result.halted = gateway_health.GATEWAY_AUTH_FAILED
+            break
     return result
 
 
