@@ -1,4 +1,5 @@
 """A paid checkout order starts one subscription per subscribed line."""
+import logging
 from datetime import datetime, timedelta
 from typing import List
 
@@ -15,16 +16,48 @@ from . import plans
 from .checkout_plans import is_free_start
 from .events import record_event
 
+logger = logging.getLogger(__name__)
+
 
 def _copy(address):
     return address.get_copy() if address is not None else None
 
 
 def create_from_order(order, now: datetime) -> List[Subscription]:
-    """Runs inside Saleor's checkout transaction: a failure here rolls the order back too."""
+    """Runs inside Saleor's checkout transaction, after the payment was captured.
+
+    If starting the subscriptions fails, what was written for them is rolled back (a savepoint),
+    the charge is refunded through the gateway, the order is cancelled with a note saying why,
+    and staff are alerted: the order stays (Saleor already told the customer it exists) and
+    claims no subscription, and no money is left stranded.
+    """
     if saleor_checkout.is_renewal_order(order):
         return []
-    return _create_from_order(order, now)
+    try:
+        return _create_from_order(order, now)
+    except Exception as error:  # any failure after the charge: give the money back
+        logger.exception("Starting the subscriptions of order %s failed after its payment",
+                         order.pk)
+        _refund_stranded_order(order, error)
+        return []
+
+
+def _refund_stranded_order(order, error: Exception) -> None:
+    from ..saleor_adapter.checkout_refunds import refund_and_cancel
+    from ..saleor_adapter.notifications import alert_staff
+
+    refunded = refund_and_cancel(
+        order, "The subscription could not be started (%s), so no subscription was created."
+        % error.__class__.__name__)
+    subject = "Order %s %s: its subscription could not be started" % (
+        order.pk, "refunded" if refunded else "NOT refunded")
+    message = (
+        "Starting the subscription of checkout order %s failed after its payment was captured "
+        "(%s: %s). %s" % (
+            order.pk, error.__class__.__name__, str(error)[:300],
+            "The payment was refunded in full and the order cancelled." if refunded else
+            "The automatic refund failed: refund the payment from the order page."))
+    transaction.on_commit(lambda: alert_staff(subject, message))
 
 
 @transaction.atomic
