@@ -30,6 +30,7 @@ from .mutations.plans import (
     SubscriptionPlanUnarchive,
     SubscriptionPlanUpdate,
 )
+from .mutations.price_changes import SubscriptionPlanMigrateSubscribers
 from .mutations.renewals import SubscriptionRelease, SubscriptionRenewNow, SubscriptionRetryPayment
 from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, SubscriptionPlan
 
@@ -163,6 +164,7 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_plan_update = SubscriptionPlanUpdate.Field()
     subscription_plan_archive = SubscriptionPlanArchive.Field()
     subscription_plan_unarchive = SubscriptionPlanUnarchive.Field()
+    subscription_plan_migrate_subscribers = SubscriptionPlanMigrateSubscribers.Field()
     subscription_renew_now = SubscriptionRenewNow.Field()
     subscription_retry_payment = SubscriptionRetryPayment.Field()
     subscription_release = SubscriptionRelease.Field()

@@ -167,6 +167,11 @@ class CustomerSubscription(CountableDjangoObjectType):
     last_renewal_error = graphene.String(
         description="Why the current renewal is failing, if it is (open cycle's last error)."
     )
+    scheduled_price = graphene.Field(
+        Money, description="A new price per unit staff moved this subscription to; it applies "
+        "from the first renewal on or after scheduledPriceAt.")
+    scheduled_price_at = graphene.DateTime(
+        description="End of the customer's notice of scheduledPrice.")
 
     class Meta:
         model = models.Subscription
@@ -200,6 +205,14 @@ class CustomerSubscription(CountableDjangoObjectType):
             "parked_reason",
             "created_at",
         ]
+
+    @staticmethod
+    def resolve_scheduled_price(root, _info):
+        from prices import Money as PricesMoney
+
+        if root.scheduled_price_amount is None:
+            return None
+        return PricesMoney(root.scheduled_price_amount, root.currency)
 
     @staticmethod
     def resolve_billing_cycles(root, _info):

@@ -1,11 +1,13 @@
 """E-mails through Saleor's templated e-mail machinery (templates under
-host/templates/templated_email/subscriptions/): staff alerts go to Saleor's staff notification
-recipients (dashboard: Configuration > Staff notifications); every alert is also logged at error
-level, so a store without recipients still sees it."""
+host/templates/templated_email/subscriptions/), as saleor.order.emails sends its own: customers'
+price change notices (a Celery task, queued when the change commits), and staff alerts, which go
+to Saleor's staff notification recipients (dashboard: Configuration > Staff notifications) and
+are also logged at error level, so a store without recipients still sees them."""
 import logging
 from typing import List
 
 from saleor.account.models import StaffNotificationRecipient
+from saleor.celeryconf import app
 from saleor.core.emails import get_email_context
 from templated_email import send_templated_mail
 
@@ -33,3 +35,42 @@ def alert_staff(subject: str, message: str) -> None:
                             context=context, **send_kwargs)
     except Exception:  # the alert is logged above; a mail server problem must not hide it
         logger.exception("Could not e-mail the staff alert %r", subject)
+
+
+PRICE_CHANGE_TEMPLATE = "subscriptions/price_change"
+
+
+def _money(amount, currency: str) -> str:
+    from ..domain.money import quantize
+
+    return "%s %s" % (quantize(amount, currency), currency)
+
+
+@app.task(name="saleor_subscriptions.saleor_adapter.notifications.send_price_change_notices")
+def send_price_change_notices(subscription_ids: List[int]) -> int:
+    """Tell each customer their subscription's new price and from when (services/price_changes).
+    Skips subscriptions whose scheduled price is gone by now; returns how many were sent."""
+    from ..models import Subscription
+    from ..services.price_changes import expected_renewal
+
+    send_kwargs, base_context = get_email_context()
+    sent = 0
+    rows = (Subscription.objects.filter(pk__in=subscription_ids, scheduled_price_at__isnull=False)
+            .select_related("plan", "user").order_by("pk"))
+    for subscription in rows:
+        email = subscription.user.email if subscription.user_id else subscription.email
+        if not email:
+            continue
+        context = dict(base_context)
+        context.update(
+            subscription=subscription, plan_name=subscription.plan.name,
+            quantity=subscription.quantity,
+            old_price=_money(subscription.unit_price_amount, subscription.currency),
+            new_price=_money(subscription.scheduled_price_amount, subscription.currency),
+            notice_until=subscription.scheduled_price_at,
+            expected_from=expected_renewal(subscription),
+        )
+        send_templated_mail(template_name=PRICE_CHANGE_TEMPLATE, recipient_list=[email],
+                            context=context, **send_kwargs)
+        sent += 1
+    return sent

@@ -37,7 +37,7 @@ from ..models import (
     EventType,
     Subscription,
 )
-from . import charging, claiming, dunning, gateway_health
+from . import charging, claiming, dunning, gateway_health, price_changes
 from .catalog import BatchCatalog
 from .events import record_event
 from .outcomes import (  # noqa: F401  (re-exported: the stable entry points' types)
@@ -209,6 +209,7 @@ def _prepare_cycle(subscription, now, context, force):
         from .lifecycle.plan_change import apply_scheduled
 
         apply_scheduled(subscription, now)  # a plan change scheduled for this period
+        price_changes.apply_due(subscription, now)  # a new plan price after its notice
         cycle = _create_cycle(subscription, now, rows)
     elif cycle.next_retry_at is not None and cycle.next_retry_at > now and not force:
         return RenewalOutcome(sid, SKIPPED, "retry_not_due", cycle.cycle_index)

@@ -116,6 +116,8 @@ def _switch(subscription, plan, offer: PlanChangeQuote, now, actor: Actor, order
     subscription.unit_price_amount = offer.new_unit_price.amount
     subscription.credit_amount += offer.credit.amount
     subscription.scheduled_plan, subscription.scheduled_quantity = None, None
+    # A new price scheduled for the old plan's subscribers no longer concerns this one.
+    subscription.scheduled_price_amount = subscription.scheduled_price_at = None
     subscription.save()
     record_event(subscription, EventType.PLAN_CHANGED, date=now, order=order,
                  amount=offer.charge_now if offer.charge_now.amount else None, kind=offer.kind,
