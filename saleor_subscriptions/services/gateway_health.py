@@ -5,7 +5,9 @@ The renewal whose charge was refused is parked with a clear reason (its attempt 
 nothing was charged, and it is looked up before any new charge once it runs again), the batch
 stops, and staff are alerted once per refused key. While that key is configured, renewal batches
 do nothing. When staff enter another key on the Plugins page, the next batch releases the
-subscriptions parked for it and renews as usual. Only a fingerprint of the key is stored.
+subscriptions parked for it and renews as usual; releasing such a subscription by hand
+(subscriptionRelease, e.g. after fixing the key's permissions in Stripe) lets batches try the same
+key again. Only a fingerprint of the key is stored.
 """
 import hashlib
 import logging
@@ -53,6 +55,12 @@ def _resume(now: datetime) -> None:
             subscription.save()
         GatewayKeyRefusal.objects.all().delete()
     logger.info("The Stripe secret key changed: renewals resume")
+
+
+def forget_refusals() -> None:
+    """Batches try the configured key again (an operator released a subscription parked for
+    it); a key still refused parks one renewal and alerts staff again."""
+    GatewayKeyRefusal.objects.all().delete()
 
 
 def record_refusal(subscription, cycle, result, now: datetime, settings) -> None:

@@ -343,6 +343,10 @@ def release_subscription(subscription_id: int, now: datetime, **actor) -> bool:
         subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)
         if subscription.parked_at is None:
             return False
+        reason = subscription.parked_reason
         dunning.release(subscription, now, **actor)
         subscription.save()
+        if gateway_health.is_auth_failure(reason):
+            # Staff say the key works again (e.g. its permissions were fixed in Stripe).
+            gateway_health.forget_refusals()
     return True

@@ -3,7 +3,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...services import claiming, renewals
+from ...services import claiming, gateway_health, renewals
 from ...tasks import parse_now
 
 BAR_WIDTH = 30
@@ -31,6 +31,9 @@ class Command(BaseCommand):
             result = renewals.renew_due_subscriptions(
                 now, limit=options.get("batch_size"), context=context
             )
+            if result.halted:  # the gateway refused the key (services/gateway_health.py)
+                self.stderr.write("Renewals halted: %s" % gateway_health.REASON)
+                break
             if not result.claimed:
                 break
             processed += result.claimed
