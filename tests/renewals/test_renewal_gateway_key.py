@@ -65,3 +65,21 @@ def test_refused_key_parks_one_renewal_stops_the_batch_and_alerts_staff_once(
         assert subscription.parked_at is None and subscription.cycle_index == 1
         assert len(renewal.intents(subscription.customer_reference)) == 1
     assert stopped.events.filter(type=EventType.RELEASED).count() == 1
+
+
+def test_releasing_a_subscription_parked_for_the_key_lets_batches_try_it_again(
+        renewal, superuser, mailoutbox):
+    """E.g. the restricted key's permissions were fixed in Stripe: the key stays the same."""
+    StaffNotificationRecipient.objects.create(user=superuser, active=True)
+    renewal.subscription()
+    renewals.renew_due_subscriptions(DUE, context=wrong_key_context())
+    (stopped,) = Subscription.objects.filter(parked_at__isnull=False)
+    assert renewals.release_subscription(stopped.pk, utc(2028, 2, 29, 11))
+    # Tried again with the same (still refused) key: parked again, and staff hear again.
+    again = renewals.renew_due_subscriptions(utc(2028, 2, 29, 12), context=wrong_key_context())
+    run_on_commit_callbacks()
+    assert again.claimed == 1 and again.halted == "gateway_auth_failed"
+    stopped.refresh_from_db()
+    assert stopped.parked_at == utc(2028, 2, 29, 12)
+    assert stopped.events.filter(type=EventType.PARKED).count() == 2
+    assert len([mail for mail in mailoutbox if "renewals are halted" in mail.subject]) == 2
