@@ -25,6 +25,12 @@ mutation($id: ID!) {
   }
 }"""
 PLAN_UNARCHIVE = PLAN_ARCHIVE.replace("subscriptionPlanArchive", "subscriptionPlanUnarchive")
+PLAN_MIGRATE = """
+mutation($plan: ID!, $days: Int!) {
+  subscriptionPlanMigrateSubscribers(planId: $plan, noticeDays: $days) {
+    scheduledCount subscriptionErrors { field message code }
+  }
+}"""
 VISIBLE_PLANS = """
 query($variant: ID, $archived: Boolean) {
   subscriptionPlans(first: 20, variantId: $variant, includeArchived: $archived) {
@@ -242,6 +248,7 @@ def _refused(api, store, plan_id):
         (PLAN_UPDATE, {"id": plan_id, "input": {"price": "1.00"}}),
         (PLAN_ARCHIVE, {"id": plan_id}),
         (PLAN_UNARCHIVE, {"id": plan_id}),
+        (PLAN_MIGRATE, {"plan": plan_id, "days": 30}),
     ]:
         body = api.raw(query, variables)
         assert body["errors"][0]["message"].startswith("You do not have permission")
