@@ -61,10 +61,6 @@ def test_refund_follows_what_the_renewal_captured_and_reactivation_is_charged(
     order = subscription.cycles.get(cycle_index=1).order
     # 2 x 20.00 + 5.00 shipping - 10.00 credit, for Feb 1 10:00 -> Mar 1 10:00 (28 days).
     assert order.payments.get().captured_amount == Decimal("35.00")
-    # The plan's price and the subscription's unit price change afterwards: the refund follows
-    # the money that came in, not today's price.
-    Subscription.objects.filter(pk=subscription.pk).update(unit_price_amount=Decimal("30.00"))
-
     with freeze_time("2030-02-15 10:00:00"):  # half of the period unused
         payload = cancel_now(customer_api, subscription)
     assert payload["subscriptionErrors"] == []
@@ -87,8 +83,46 @@ def test_refund_follows_what_the_renewal_captured_and_reactivation_is_charged(
     cycle = subscription.cycles.get(cycle_index=2)
     assert (cycle.status, cycle.period_start, cycle.period_end) == (
         "paid", rf.utc(2030, 2, 20, 9), rf.utc(2030, 3, 20, 9))
-    assert cycle.order.payments.get().captured_amount == Decimal("65.00")  # 2 x 30.00 + 5.00
+    assert cycle.order.payments.get().captured_amount == Decimal("45.00")  # 2 x 20.00 + 5.00
     assert len(rf.payment_intents(plugin_on.url, KEY, card.customer_id)) == 2
+
+
+CHANGE = """
+mutation($id: ID!, $plan: ID!) {
+  subscriptionChangePlan(id: $id, planId: $plan, quantity: 1, immediately: true) {
+    subscriptionErrors { field code message }
+  }
+}"""
+
+
+def test_after_an_upgrade_each_order_refunds_its_own_unused_share(
+        customer, customer_api, staff_api, store, plugin_on):
+    refunds_on(staff_api, plugin_on)
+    variant = rf.variant_from_global_id(store.variants["COFFEE-250G"])
+    basic, medium = (create_plan(variant, name=name, family="club", tier_rank=rank,
+                                 price_amount=Decimal(price))
+                     for name, rank, price in (("basic", 1, "20.00"), ("medium", 2, "30.00")))
+    card = rf.create_card(plugin_on.url, KEY, customer.email)
+    subscription = rf.make_subscription(
+        basic, customer, card, start=rf.utc(2030, 1, 1, 10),
+        shipping_method=rf.shipping_method_from_global_id(store.shipping_method_id))
+    assert renew_due_subscriptions(rf.utc(2030, 2, 1, 10, 1)).counts == {"renewed": 1}
+    renewal_order = subscription.cycles.get(cycle_index=1).order  # 20.00 + 5.00 shipping
+    with freeze_time("2030-02-15 10:00:00"):  # half of Feb 1 10:00 -> Mar 1 10:00 left
+        changed = customer_api.execute(CHANGE, {
+            "id": graphene.Node.to_global_id("CustomerSubscription", subscription.pk),
+            "plan": graphene.Node.to_global_id("SubscriptionPlan", medium.pk)})
+    assert changed["subscriptionChangePlan"]["subscriptionErrors"] == []
+    upgrade = subscription.events.get(type="plan_changed").order  # (30 - 20) x 1/2 = 5.00
+    assert upgrade.payments.get().captured_amount == Decimal("5.00")
+    with freeze_time("2030-02-22 10:00:00"):  # a quarter of the period left
+        payload = cancel_now(customer_api, subscription)
+    assert payload["subscriptionErrors"] == []
+    # 25.00 x 1/4 from the renewal order, 5.00 x 7/14 days from the upgrade's order: never
+    # today's 30.00 price taken from an order that was charged 25.00.
+    assert refunded(payload) == [(6.25, order_gid(renewal_order.pk)), (2.5, order_gid(upgrade.pk))]
+    assert renewal_order.payments.get().captured_amount == Decimal("18.75")
+    assert upgrade.payments.get().captured_amount == Decimal("2.50")
 
 
 def test_a_trial_refunds_nothing_of_the_sign_up_fee(api, customer_api, staff_api, store,

@@ -18,23 +18,46 @@ from . import Actor
 def refund_unused(subscription: Subscription, actor: Actor, now: datetime,
                   period_start: datetime, period_end: datetime) -> Optional[Money]:
     """Call after the cancellation committed; a refused refund is recorded, not raised, because
-    the cancellation stands either way."""
-    from .refund import refund
+    the cancellation stands either way. Each order refunds its own unused share: the period's
+    order, then the orders of prorated upgrades made during the period."""
+    if not period_start <= now <= period_end:
+        return None
+    total, ends_period = None, True
+    for order_id, paid, covered_from in _paid_portions(subscription, period_start):
+        amount = proration.unused_refund(paid, covered_from, period_end, now)
+        if not amount.amount:
+            continue
+        refunded = _refund(subscription, actor, now, order_id, amount, ends_period)
+        if refunded is not None:
+            total = refunded if total is None else total + refunded
+            ends_period = False  # the period ended with the first refund
+    return total
+
+
+def _paid_portions(subscription: Subscription, period_start: datetime):
+    """(order id, money it holds for the period, from when it paid) for the period's orders."""
+    from ...saleor_adapter.payments import order_by_pk, refundable_payment
 
     cycle = subscription.cycles.filter(cycle_index=subscription.cycle_index,
                                        status=CycleStatus.PAID).first()
-    order_id = cycle.order_id if cycle is not None else None
-    if order_id is None or not period_start <= now <= period_end:
-        return None
-    paid = captured_for_period(subscription, cycle)
-    if paid is None:
-        return None
-    amount = proration.unused_refund(paid, period_start, period_end, now)
-    if not amount.amount:
-        return None
+    if cycle is not None and cycle.order_id is not None:
+        paid = captured_for_period(subscription, cycle)
+        if paid is not None:
+            yield cycle.order_id, paid, period_start
+    upgrades = subscription.events.filter(
+        type=EventType.PLAN_CHANGED, date__gte=period_start).exclude(order=None)
+    for event in upgrades.order_by("date", "pk"):
+        payment = refundable_payment(order_by_pk(event.order_id))
+        if payment is not None:
+            yield event.order_id, Money(payment.captured_amount, payment.currency), event.date
+
+
+def _refund(subscription, actor, now, order_id, amount: Money, ends_period) -> Optional[Money]:
+    from .refund import refund
+
     try:
         return refund(subscription.pk, actor, now, order_id, amount.amount,
-                      ends_paid_period=True)
+                      ends_paid_period=ends_period)
     except ValidationError as error:
         record_event(subscription, EventType.PAYMENT_FAILED, date=now, order_id=order_id,
                      refund_of_unused_time=amount, error=" ".join(error.messages),
