@@ -22,10 +22,14 @@ class Field:
     ALLOW_PAUSE = "Allow pausing"
     MAX_PAUSE_CYCLES = "Maximum pause length in cycles"
     REFUND_UNUSED_ON_CANCEL = "Refund unused time on immediate cancellation"
+    MISSED_RENEWALS = "Missed renewals"
 
 
 UPGRADE_IMMEDIATELY = "immediately"
 UPGRADE_NEXT_RENEWAL = "next_renewal"
+#: after a stall: one order for the current period (the missed ones skipped), or one per period
+MISSED_BILL_ONCE = "bill_once"
+MISSED_BILL_EACH = "bill_each"
 
 DEFAULT_CONFIGURATION: List[Dict] = [
     {"name": Field.STRIPE_SECRET_KEY, "value": ""},
@@ -39,6 +43,7 @@ DEFAULT_CONFIGURATION: List[Dict] = [
     {"name": Field.ALLOW_PAUSE, "value": True},
     {"name": Field.MAX_PAUSE_CYCLES, "value": "3"},
     {"name": Field.REFUND_UNUSED_ON_CANCEL, "value": False},
+    {"name": Field.MISSED_RENEWALS, "value": MISSED_BILL_ONCE},
 ]
 
 
@@ -56,6 +61,7 @@ class SubscriptionSettings:
     allow_pause: bool
     max_pause_cycles: int
     refund_unused_on_cancel: bool
+    missed_renewals: str = MISSED_BILL_ONCE
 
 
 def _positive_int(value, field: str, maximum: int) -> int:
@@ -139,6 +145,8 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
         allow_pause=_as_bool(values[Field.ALLOW_PAUSE]),
         max_pause_cycles=_positive_int(values[Field.MAX_PAUSE_CYCLES], Field.MAX_PAUSE_CYCLES, 24),
         refund_unused_on_cancel=_as_bool(values[Field.REFUND_UNUSED_ON_CANCEL]),
+        missed_renewals=_choice(values[Field.MISSED_RENEWALS], Field.MISSED_RENEWALS,
+                                [MISSED_BILL_ONCE, MISSED_BILL_EACH]),
     )
 
 

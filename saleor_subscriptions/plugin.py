@@ -97,6 +97,12 @@ class SubscriptionsPlugin(BasePlugin):
             "label": Field.REFUND_UNUSED_ON_CANCEL,
             "help_text": "Refund the unused part of the period when cancelling immediately.",
         },
+        Field.MISSED_RENEWALS: {
+            "type": _STRING,
+            "label": Field.MISSED_RENEWALS,
+            "help_text": "When renewals did not run for several periods: bill_once bills the "
+            "current period and skips the missed ones; bill_each bills every missed period.",
+        },
     }
 
     @classmethod

@@ -210,7 +210,7 @@ def _prepare_cycle(subscription, now, context, force):
 
         apply_scheduled(subscription, now)  # a plan change scheduled for this period
         price_changes.apply_due(subscription, now)  # a new plan price after its notice
-        cycle = _create_cycle(subscription, now, rows)
+        cycle = _create_cycle(subscription, now, rows, context.settings)
     elif cycle.next_retry_at is not None and cycle.next_retry_at > now and not force:
         return RenewalOutcome(sid, SKIPPED, "retry_not_due", cycle.cycle_index)
     if cycle.order_id is None:
@@ -246,8 +246,12 @@ def _end_of_term(subscription, now) -> Optional[RenewalOutcome]:
     return None
 
 
-def _create_cycle(subscription, now, rows=None) -> BillingCycle:
-    """The next period's cycle; a new one is not saved yet (the caller saves it)."""
+def _create_cycle(subscription, now, rows=None, settings=None) -> BillingCycle:
+    """The next period's cycle; a new one is not saved yet (the caller saves it). After a stall
+    the store's "Missed renewals" decides which period that is (services/stalls.py)."""
+    from .stalls import skip_missed_periods
+
+    skip_missed_periods(subscription, now, settings)
     start, end = next_period(subscription)
     index = subscription.cycle_index + 1
     # The caller holds the subscription's row lock: no other transaction inserts this cycle.
@@ -325,7 +329,7 @@ def _record_internal_error(subscription_id: int, now: datetime, context, error: 
             subscription = lock_subscription(subscription_id)
             cycle = open_cycle(subscription)
             if cycle is None and subscription.next_billing_at is not None:
-                cycle = _create_cycle(subscription, now)
+                cycle = _create_cycle(subscription, now, settings=context.settings)
             if cycle is None:
                 dunning.park(subscription, "internal_error: " + message, now)
             else:
@@ -337,14 +341,20 @@ def _record_internal_error(subscription_id: int, now: datetime, context, error: 
         logger.exception("Could not record the failure of subscription %s", subscription_id)
 
 
-def release_subscription(subscription_id: int, now: datetime, **actor) -> bool:
-    """Operator: un-park a subscription; its open cycle is due again at once. False if not parked."""
+def release_subscription(subscription_id: int, now: datetime, settings=None, **actor) -> bool:
+    """Operator: un-park a subscription; its open cycle is due again at once (moved to the
+    current period after a long stall, see services/stalls.py). False if not parked."""
+    from ..config import load_settings
+    from .stalls import move_open_cycle
+
+    settings = settings if settings is not None else load_settings()
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)
         if subscription.parked_at is None:
             return False
         reason = subscription.parked_reason
         dunning.release(subscription, now, **actor)
+        move_open_cycle(subscription, open_cycle(subscription), now, settings)
         subscription.save()
         if gateway_health.is_auth_failure(reason):
             # Staff say the key works again (e.g. its permissions were fixed in Stripe).

@@ -79,19 +79,44 @@ def test_reactivation_after_the_paid_period_is_refused(customer_api, subscriptio
     assert snapshot(subscription) == before
 
 
-@freeze_time("2030-02-10 12:00:00")
-def test_pause_for_cycles_then_resume_reanchors(customer_api, subscription, gid):
-    paused = call(customer_api, "subscriptionPause", gid(subscription), cycles=("Int", 2))
+def test_pause_then_resume_keeps_the_unused_paid_days(customer_api, subscription, gid):
+    # Paid Jan 31 10:00 -> Feb 28 10:00; paused Feb 10 12:00 with 17 days 22 hours unused.
+    with freeze_time("2030-02-10 12:00:00"):
+        paused = call(customer_api, "subscriptionPause", gid(subscription))
     assert paused["subscriptionErrors"] == []
     assert paused["subscription"]["status"] == "PAUSED"
     assert paused["subscription"]["nextBillingAt"] is None
-    assert paused["subscription"]["pauseResumesAt"].startswith("2030-04-10T12:00")
-    assert renew_due_subscriptions(rf.utc(2030, 3, 5)).claimed == 0  # no orders while paused
-    resumed = call(customer_api, "subscriptionResume", gid(subscription))
+    assert renew_due_subscriptions(rf.utc(2030, 3, 1)).claimed == 0  # no orders while paused
+    with freeze_time("2030-03-05 12:00:00"):
+        resumed = call(customer_api, "subscriptionResume", gid(subscription))
     assert resumed["subscription"]["status"] == "ACTIVE"
-    assert resumed["subscription"]["nextBillingAt"].startswith("2030-02-10T12:00")
+    # The unused days are carried: billing restarts Mar 5 12:00 + 17 d 22 h, a new anchor.
+    assert resumed["subscription"]["nextBillingAt"].startswith("2030-03-23T10:00")
     row = Subscription.objects.get(pk=subscription.pk)
-    assert row.anchor_at == datetime(2030, 2, 10, 12, tzinfo=timezone.utc)
+    assert row.anchor_at == row.current_period_end == datetime(2030, 3, 23, 10, tzinfo=timezone.utc)
+    assert row.events.get(type="resumed").parameters["carried_seconds"] == 17 * 86400 + 22 * 3600
+    assert renew_due_subscriptions(rf.utc(2030, 3, 23, 9)).claimed == 0  # still paid time
+
+
+def test_a_short_pause_never_bills_paid_days_again(customer_api, subscription, gid):
+    with freeze_time("2030-02-10 12:00:00"):
+        call(customer_api, "subscriptionPause", gid(subscription))
+    with freeze_time("2030-02-10 12:00:10"):
+        resumed = call(customer_api, "subscriptionResume", gid(subscription))
+    assert resumed["subscription"]["nextBillingAt"].startswith("2030-02-28T10:00:10")
+    assert renew_due_subscriptions(rf.utc(2030, 2, 10, 12, 1)).claimed == 0
+    assert not Subscription.objects.get(pk=subscription.pk).cycles.filter(cycle_index=1).exists()
+
+
+def test_pause_for_cycles_counts_from_the_paid_period_end(customer_api, subscription, gid):
+    with freeze_time("2030-02-10 12:00:00"):
+        paused = call(customer_api, "subscriptionPause", gid(subscription), cycles=("Int", 2))
+    # Paid to Feb 28 10:00, then two monthly cycles paused.
+    assert paused["subscription"]["pauseResumesAt"].startswith("2030-04-28T10:00")
+    with freeze_time("2030-04-20 12:00:00"):
+        resumed = call(customer_api, "subscriptionResume", gid(subscription))
+    # Resuming early never bills later than the pause would have ended by itself.
+    assert resumed["subscription"]["nextBillingAt"].startswith("2030-04-28T10:00")
 
 
 def test_pause_rules_from_the_store(customer_api, subscription, subscriptions_on, gid):
@@ -118,13 +143,16 @@ def test_a_pause_for_cycles_ends_by_itself_and_is_billed(customer_api, subscript
                                                          plugin_on):
     with freeze_time("2030-02-10 12:00:00"):
         call(customer_api, "subscriptionPause", gid(subscription), cycles=("Int", 1))
-    assert renew_due_subscriptions(rf.utc(2030, 3, 1)).claimed == 0  # still paused
+    # Paid to Feb 28 10:00, paused one cycle after that: it ends by itself on Mar 28 10:00.
+    assert renew_due_subscriptions(rf.utc(2030, 3, 10, 12, 1)).claimed == 0  # still paused
     row = Subscription.objects.get(pk=subscription.pk)
+    assert row.status == "paused"
     row.payment_method_reference = ""  # no card: the renewal is recorded as blocked, not charged
     row.save()
-    renew_due_subscriptions(rf.utc(2030, 3, 10, 12, 1))
+    renew_due_subscriptions(rf.utc(2030, 3, 28, 10, 1))
     row = Subscription.objects.get(pk=subscription.pk)
     assert row.status == "active" and row.paused_at is None
     resumed = row.events.get(type="resumed")
     assert resumed.actor_type == "system" and resumed.parameters["automatic"] is True
-    assert row.cycles.filter(cycle_index=1).exists()  # billed in the same run
+    cycle = row.cycles.get(cycle_index=1)  # billed in the same run, from the pause's end
+    assert cycle.period_start == datetime(2030, 3, 28, 10, tzinfo=timezone.utc)

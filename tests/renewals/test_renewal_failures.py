@@ -57,8 +57,9 @@ def test_blocked_renewal_is_retried_then_parked_then_released(renewal):
     Stock.objects.filter(product_variant=subscription.variant).update(quantity=100)
     outcome = renewals.release_subscription(subscription.pk, utc(2028, 6, 1))
     assert outcome
-    # Every missed period is billed once (Feb 29, Mar 31, Apr 30, May 31), on the anchor's grid.
-    assert renewal.run(utc(2028, 6, 1, 0, 1)) == {"renewed": 4}
+    # By default ("Missed renewals": bill_once) only the current period (May 31 - Jun 30) is
+    # billed; the periods missed while parked are recorded as skipped.
+    assert renewal.run(utc(2028, 6, 1, 0, 1)) == {"renewed": 1}
     subscription.refresh_from_db()
     assert subscription.parked_at is None
     assert subscription.next_billing_at == utc(2028, 6, 30, 10)

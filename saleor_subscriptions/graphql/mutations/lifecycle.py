@@ -81,7 +81,9 @@ class SubscriptionCancelUndo(_LifecycleMutation):
 
 
 class SubscriptionReactivate(_LifecycleMutation):
-    Meta = _meta("Bring back a cancelled subscription while its paid period still runs.")
+    Meta = _meta("Bring back a cancelled subscription while its paid period still runs. If "
+                 "the cancellation refunded the unused time, a new period starts now, charged by "
+                 "the renewal run.")
 
     @classmethod
     def change(cls, subscription_id, actor, now, settings):
@@ -100,7 +102,8 @@ class SubscriptionPause(_LifecycleMutation):
 
 
 class SubscriptionResume(_LifecycleMutation):
-    Meta = _meta("Resume a paused subscription: billing restarts now, on a new anchor.")
+    Meta = _meta("Resume a paused subscription on a new anchor: the paid time left unused at "
+                 "the pause is kept, billing restarts when it is used up (at once if none).")
 
     @classmethod
     def change(cls, subscription_id, actor, now, settings):

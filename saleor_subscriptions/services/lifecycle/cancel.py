@@ -27,6 +27,7 @@ def cancel(subscription_id: int, actor: Actor, now: datetime, *, immediately: bo
         from .unused_refund import refund_unused as refund
 
         refund(subscription, actor, now, *period)
+        subscription.refresh_from_db()  # a refund ends the paid period now
     return subscription
 
 
@@ -74,19 +75,38 @@ def undo_cancellation(subscription_id: int, actor: Actor, now: datetime) -> Subs
 @transaction.atomic
 def reactivate(subscription_id: int, actor: Actor, now: datetime) -> Subscription:
     """A cancelled subscription comes back while the period it paid for still runs; billing
-    continues on its original anchor."""
+    continues on its original anchor. If the cancellation refunded the unused time, that time is
+    gone: the subscription comes back (within the period it had paid for) with a new period
+    from now on a new anchor, due at once (the renewal run charges it)."""
     subscription = lock(subscription_id)
     if subscription.status != Status.CANCELLED.value:
         raise refuse("Only a cancelled subscription can be reactivated.")
+    refunded_until = None
     if subscription.current_period_end <= now:
-        raise refuse("The paid period has ended: subscribe again instead.")
+        refunded_until = _refunded_paid_until(subscription)
+        if refunded_until is None or refunded_until <= now:
+            raise refuse("The paid period has ended: subscribe again instead.")
     ensure_transition(subscription.status, Status.ACTIVE)
     subscription.status = Status.ACTIVE.value
     subscription.cancelled_at = subscription.ended_at = None
     subscription.cancel_reason = subscription.cancel_reason_text = ""
-    subscription.next_billing_at = periods.next_billing_date_after(
-        subscription.anchor_at, subscription.plan.interval, now)
+    if refunded_until is None:
+        subscription.next_billing_at = periods.next_billing_date_after(
+            subscription.anchor_at, subscription.plan.interval, now)
+    else:
+        subscription.anchor_at = subscription.next_billing_at = now
     subscription.save()
     record_event(subscription, EventType.REACTIVATED, date=now,
-                 next_billing_at=subscription.next_billing_at, **actor.event_fields())
+                 next_billing_at=subscription.next_billing_at,
+                 charged_now=refunded_until is not None, **actor.event_fields())
     return subscription
+
+
+def _refunded_paid_until(subscription: Subscription):
+    """The end of the paid period before its unused time was refunded at this cancellation."""
+    event = subscription.events.filter(
+        type=EventType.REFUNDED, date__gte=subscription.cancelled_at,
+        parameters__unused_time=True).order_by("date", "pk").last()
+    if event is None:
+        return None
+    return datetime.fromisoformat(event.parameters["paid_until"])

@@ -1,5 +1,8 @@
-"""Pause (for N cycles or until resumed), resume with a new anchor, skip the next renewal."""
-from datetime import datetime
+"""Pause (for N cycles or until resumed), resume with a new anchor, skip the next renewal.
+
+Paid time is never billed twice: the unused paid time at the pause (paid period end - paused_at)
+is carried to the resume, and a pause for N cycles starts counting at the paid period's end."""
+from datetime import datetime, timedelta
 from typing import Optional
 
 from django.db import transaction
@@ -27,30 +30,48 @@ def pause(subscription_id: int, actor: Actor, now: datetime, settings,
     ensure_transition(subscription.status, Status.PAUSED)
     subscription.status = Status.PAUSED.value
     subscription.paused_at = now
+    paid_until = max(subscription.current_period_end, now)
     subscription.pause_resumes_at = (
-        periods.billing_date(now, subscription.plan.interval, cycles) if cycles else None)
+        periods.billing_date(paid_until, subscription.plan.interval, cycles) if cycles else None)
     subscription.next_billing_at = None
     subscription.save()
-    record_event(subscription, EventType.PAUSED, date=now, cycles=cycles,
+    record_event(subscription, EventType.PAUSED, date=now, cycles=cycles, paid_until=paid_until,
                  resumes_at=subscription.pause_resumes_at, **actor.event_fields())
     return subscription
 
 
 @transaction.atomic
 def resume(subscription_id: int, actor: Actor, now: datetime) -> Subscription:
-    """Billing starts again from now: the new anchor, due at once (the renewal run charges it)."""
+    """Billing starts again on a new anchor: now + the unused paid time at the pause (the
+    renewal run charges it then), at once if nothing paid was left — never later than the end
+    of a pause for N cycles."""
     subscription = lock(subscription_id)
     if subscription.status != Status.PAUSED.value:
         raise refuse("Only a paused subscription can be resumed.")
-    automatic = subscription.pause_resumes_at is not None and subscription.pause_resumes_at <= now
+    resumes_at = subscription.pause_resumes_at
+    automatic = resumes_at is not None and resumes_at <= now
+    carried = unused_paid_time(subscription)
+    next_billing = now + carried
+    if resumes_at is not None:
+        next_billing = min(next_billing, resumes_at)
     ensure_transition(subscription.status, Status.ACTIVE)
     subscription.status = Status.ACTIVE.value
     subscription.paused_at = subscription.pause_resumes_at = None
-    subscription.anchor_at = subscription.next_billing_at = now
+    subscription.anchor_at = subscription.next_billing_at = next_billing
+    if next_billing > now:  # the paid time runs on until then
+        subscription.current_period_end = next_billing
     subscription.save()
-    record_event(subscription, EventType.RESUMED, date=now, anchor_at=now, automatic=automatic,
-                 **actor.event_fields())
+    record_event(subscription, EventType.RESUMED, date=now, anchor_at=next_billing,
+                 next_billing_at=next_billing, automatic=automatic,
+                 carried_seconds=int(carried.total_seconds()), **actor.event_fields())
     return subscription
+
+
+def unused_paid_time(subscription: Subscription) -> timedelta:
+    """What was paid for but not used when the pause began (none if the period had run out)."""
+    if subscription.paused_at is None:
+        return timedelta(0)
+    return max(subscription.current_period_end - subscription.paused_at, timedelta(0))
 
 
 @transaction.atomic

@@ -3,13 +3,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Optional
 
+from django.db import transaction
 from prices import Money
 
 from ...domain.money import quantize
 from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription
 from ..events import record_event
-from . import Actor, refuse
+from . import Actor, lock, refuse
 
 
 def subscription_order_ids(subscription: Subscription) -> set:
@@ -22,7 +23,9 @@ def subscription_order_ids(subscription: Subscription) -> set:
 
 
 def refund(subscription_id: int, actor: Actor, now: datetime, order_id: int,
-           amount: Optional[Decimal]) -> Money:
+           amount: Optional[Decimal], ends_paid_period: bool = False) -> Money:
+    """ends_paid_period: the refund gives back the rest of the period (an immediate
+    cancellation's unused time), so the paid period ends now, recorded on the refund's event."""
     from ...saleor_adapter.payments import (
         RefundRefused,
         order_by_pk,
@@ -51,6 +54,14 @@ def refund(subscription_id: int, actor: Actor, now: datetime, order_id: int,
     except RefundRefused as error:
         raise refuse(str(error), SubscriptionErrorCode.PAYMENT_ERROR, field="amount")
     refunded = Money(amount, payment.currency)
-    record_event(subscription, EventType.REFUNDED, date=now, order=order, amount=refunded,
-                 **actor.event_fields())
+    with transaction.atomic():
+        period = {}
+        if ends_paid_period:
+            subscription = lock(subscription_id)
+            period = {"unused_time": True, "paid_until": subscription.current_period_end,
+                      "paid_period_ended_at": now}
+            subscription.current_period_end = now
+            subscription.save()
+        record_event(subscription, EventType.REFUNDED, date=now, order=order, amount=refunded,
+                     **period, **actor.event_fields())
     return refunded
