@@ -46,7 +46,9 @@ class SubscriptionQueries(graphene.ObjectType):
     checkout_subscription_plans = graphene.List(
         graphene.NonNull(CheckoutLineSubscriptionPlan),
         checkout_id=graphene.ID(required=True),
-        description="The plan chosen for each line of a checkout (null plan: bought once).",
+        description="The plan chosen for each line of a checkout (null plan: bought once). Null "
+        "for an unknown checkout and for a customer's checkout asked by anyone but that "
+        "customer or staff with MANAGE_CHECKOUTS.",
     )
     subscription_plans = PrefetchingConnectionField(
         SubscriptionPlan,
@@ -92,7 +94,7 @@ class SubscriptionQueries(graphene.ObjectType):
         try:
             checkout = get_checkout(info.context, checkout_id)
         except ValidationError:
-            return []
+            return None  # unknown, or another customer's: the same answer (Saleor's checkout())
         chosen = plans_by_line(checkout)
         return [CheckoutLineSubscriptionPlan.of(line, chosen.get(line.pk))
                 for line in checkout.lines.order_by("pk")]
