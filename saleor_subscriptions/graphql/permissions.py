@@ -10,7 +10,7 @@ from saleor.core.permissions import (
 from saleor.graphql.decorators import _permission_required
 
 from ..error_codes import SubscriptionErrorCode
-from ..models import ActorType, Subscription
+from ..models import ActorType, Subscription, SubscriptionPlan
 from .ids import decode_pk, invalid, type_of
 
 SUBSCRIPTION_TYPE = "CustomerSubscription"
@@ -45,6 +45,22 @@ def may_reach_checkout(context, checkout) -> bool:
     if context.user.is_authenticated and context.user.pk == checkout.user_id:
         return True
     return can_manage_checkouts(context)
+
+
+def visible_plans(context):
+    """Plans a visitor may see: none while subscriptions are switched off, and only those of
+    published products (Saleor's own rule for products); MANAGE_PRODUCTS sees every plan.
+    Archived plans are filtered by the caller."""
+    from saleor.product.models import Product
+
+    from ..config import load_settings
+
+    if can_manage_products(context):
+        return SubscriptionPlan.objects.all()
+    if not load_settings().active:
+        return SubscriptionPlan.objects.none()
+    return SubscriptionPlan.objects.filter(
+        variant__product_id__in=Product.objects.published().values("pk"))
 
 
 def actor(context) -> Tuple[str, Optional[object], Optional[object]]:

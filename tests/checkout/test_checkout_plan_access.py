@@ -100,3 +100,26 @@ def test_a_guest_checkout_is_reached_by_its_id(api, store, monthly, weekly, cust
 def test_an_unknown_checkout_reads_as_null(api, plugin_on, store):
     missing = graphene.Node.to_global_id("Checkout", "6b1e1b9e-0d2a-4f57-9bbd-000000000000")
     assert api.execute(PLANS, {"checkout": missing})["checkoutSubscriptionPlans"] is None
+
+
+def test_a_plan_of_an_unpublished_product_is_neither_shown_nor_chosen(
+        api, store, monthly, weekly, plugin_on, staff_with_products):
+    checkout = storefront.create_checkout(api, store.variants["COFFEE-250G"])
+    assert storefront.choose_plan(api, checkout, gid(monthly))["subscriptionErrors"] == []
+    product = monthly.variant.product
+    product.is_published = False
+    product.save(update_fields=["is_published"])
+
+    (line,) = api.execute(PLANS, {"checkout": checkout["id"]})["checkoutSubscriptionPlans"]
+    assert line["plan"] is None
+    (line,) = staff_with_products.execute(PLANS, {"checkout": checkout["id"]})[
+        "checkoutSubscriptionPlans"]
+    assert line["plan"] == {"name": "Monthly save 10%"}
+    refused = storefront.choose_plan(api, checkout, gid(weekly))["subscriptionErrors"]
+    assert [(e["field"], e["code"]) for e in refused] == [("planId", "NOT_FOUND")]
+    assert choices()[0][1] == "Monthly save 10%"
+
+
+@pytest.fixture
+def staff_with_products(db):
+    return staff("catalog@example.com", "product.manage_products")

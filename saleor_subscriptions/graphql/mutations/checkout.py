@@ -6,11 +6,10 @@ from saleor.graphql.core.mutations import BaseMutation
 
 from ...config import require_active
 from ...error_codes import SubscriptionErrorCode
-from ...models import SubscriptionPlan as PlanModel
 from ...services.checkout_plans import set_line_plan
 from ..errors import SubscriptionError
 from ..ids import pk_or_error
-from ..permissions import may_reach_checkout
+from ..permissions import may_reach_checkout, visible_plans
 from ..types import CheckoutLineSubscriptionPlan
 
 
@@ -56,7 +55,9 @@ class CheckoutLineSubscriptionPlanSet(BaseMutation):
             raise _not_found("line_id", "Checkout line")
         plan = None
         if plan_id is not None:
-            plan = PlanModel.objects.filter(pk=pk_or_error(plan_id, "SubscriptionPlan", "plan_id")).first()
+            # A plan a visitor can't see (unpublished product) is not found, as in listings.
+            plan = visible_plans(info.context).filter(
+                pk=pk_or_error(plan_id, "SubscriptionPlan", "plan_id")).first()
             if plan is None:
                 raise _not_found("plan_id", "Subscription plan")
         set_line_plan(line, plan)
