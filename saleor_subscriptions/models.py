@@ -188,6 +188,7 @@ class EventType:
     STATUS_CHANGED = "status_changed"
     PARKED = "parked"
     RELEASED = "released"
+    ACCOUNT_LINKED = "account_linked"  # a guest's subscription joined the account of its e-mail
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())

@@ -5,6 +5,7 @@ from saleor.graphql.core.fields import FilterInputConnectionField, PrefetchingCo
 from . import permissions
 from .filters import SubscriptionFilterInput
 from .ids import decode_pk
+from .mutations.accounts import ConfirmAccount, CreateToken
 from .mutations.checkout import CheckoutLineSubscriptionPlanSet
 from .mutations.lifecycle import (
     SubscriptionAddressUpdate,
@@ -188,3 +189,6 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_renew_now = SubscriptionRenewNow.Field()
     subscription_retry_payment = SubscriptionRetryPayment.Field()
     subscription_release = SubscriptionRelease.Field()
+    # Saleor's own two, under their names, also linking a guest's subscriptions to the account.
+    token_create = CreateToken.Field()
+    confirm_account = ConfirmAccount.Field()
