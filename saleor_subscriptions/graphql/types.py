@@ -130,7 +130,9 @@ class SubscriptionBillingCycle(CountableDjangoObjectType):
     amount = graphene.Field(Money, required=True, description="What the period costs.")
     order_id = graphene.ID(description="The Saleor renewal order.")
     attempt_count = graphene.Int(required=True, description="Failed payment attempts.")
-    error_code = graphene.String(description="Why the last try failed (e.g. card_declined).")
+    error_code = graphene.String(
+        description="The gateway's code for the last failure (e.g. fraudulent); staff with "
+        "MANAGE_ORDERS only (customers get `problem`).")
     problem = SubscriptionProblemCodeEnum(description="Why the last try failed, as a stable code.")
     last_error = graphene.String(description="The last failure, in words a customer may read.")
     last_error_detail = graphene.String(
@@ -155,8 +157,8 @@ class SubscriptionBillingCycle(CountableDjangoObjectType):
         return graphene.Node.to_global_id("Order", root.order_id) if root.order_id else None
 
     @staticmethod
-    def resolve_error_code(root, _info):
-        return root.error_code or None
+    def resolve_error_code(root, info):
+        return (root.error_code or None) if permissions.can_manage_orders(info.context) else None
 
     @staticmethod
     def resolve_problem(root, _info):

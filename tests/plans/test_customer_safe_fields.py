@@ -25,7 +25,7 @@ PROBLEMS = """
 query($id: ID!) { customerSubscription(id: $id) {
   lastRenewalError lastRenewalProblem lastRenewalErrorDetail
   parkedReason parkedProblem parkedReasonDetail
-  billingCycles { cycleIndex problem lastError lastErrorDetail }
+  billingCycles { cycleIndex errorCode problem lastError lastErrorDetail }
 } }"""
 PLANS = """
 query($variant: ID) { subscriptionPlans(first: 10, variantId: $variant) { edges { node { name } } } }
@@ -121,7 +121,7 @@ def test_renewal_errors_are_codes_and_safe_messages_for_the_owner(
     BillingCycle.objects.create(
         subscription=subscription, cycle_index=1, period_start=utc(2030, 2, 28, 10),
         period_end=utc(2030, 3, 31, 10), currency="USD", amount=Decimal("18.00"),
-        status="failed", attempt_count=1, error_code="card_declined", last_error=RAW_DECLINE)
+        status="failed", attempt_count=1, error_code="fraudulent", last_error=RAW_DECLINE)
     subscription.parked_at = utc(2030, 3, 1)
     subscription.parked_reason = "internal_error: " + RAW_CRASH
     subscription.save()
@@ -134,12 +134,15 @@ def test_renewal_errors_are_codes_and_safe_messages_for_the_owner(
     assert "req_" not in mine["parkedReason"] and "KeyError" not in mine["parkedReason"]
     assert mine["lastRenewalErrorDetail"] is None and mine["parkedReasonDetail"] is None
     (cycle,) = mine["billingCycles"]
+    # Stripe asks not to tell customers a card was flagged as fraudulent or lost: a generic code.
     assert cycle["problem"] == "CARD_DECLINED" and cycle["lastErrorDetail"] is None
+    assert cycle["errorCode"] is None
     assert cycle["lastError"] == mine["lastRenewalError"]
     assert RAW_DECLINE not in str(mine) and RAW_CRASH not in str(mine)
 
     seen = staff_of.execute(PROBLEMS, variables)["customerSubscription"]
-    assert seen["lastRenewalErrorDetail"] == "card_declined: " + RAW_DECLINE
+    assert seen["lastRenewalErrorDetail"] == "fraudulent: " + RAW_DECLINE
+    assert seen["billingCycles"][0]["errorCode"] == "fraudulent"
     assert seen["parkedReasonDetail"] == "internal_error: " + RAW_CRASH
     assert seen["billingCycles"][0]["lastErrorDetail"] == RAW_DECLINE
     assert seen["lastRenewalError"] == mine["lastRenewalError"]
