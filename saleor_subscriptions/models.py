@@ -194,6 +194,7 @@ class EventType:
     RELEASED = "released"
     PRICE_CHANGE_SCHEDULED = "price_change_scheduled"
     PRICE_CHANGED = "price_changed"
+    ACCOUNT_LINKED = "account_linked"  # a guest's subscription joined the account of its e-mail
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())

@@ -196,6 +196,19 @@ class SubscriptionsPlugin(BasePlugin):
             })
         return previous_value
 
+    def customer_created(self, customer, previous_value):
+        """An account created active (no e-mail confirmation asked, or made by staff) takes the
+        guest subscriptions of its e-mail at once; an unconfirmed one on confirmAccount.
+
+        Also while switched off: who owns a subscription does not depend on renewals running.
+        """
+        from django.utils import timezone
+
+        from .services.guest_linking import link_guest_subscriptions
+
+        link_guest_subscriptions(customer, timezone.now())
+        return previous_value
+
     def order_created(self, order, previous_value):
         if not self.active:
             return previous_value

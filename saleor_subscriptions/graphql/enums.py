@@ -1,6 +1,7 @@
 import graphene
 
 from ..domain.periods import IntervalUnit
+from ..domain.problems import Problem
 from ..domain.states import Status
 from ..models import ActorType, EventType
 
@@ -15,4 +16,8 @@ SubscriptionEventTypeEnum = graphene.Enum(
 )
 SubscriptionActorTypeEnum = graphene.Enum(
     "SubscriptionActorType", [(value.upper(), value) for value, _label in ActorType.CHOICES]
+)
+SubscriptionProblemCodeEnum = graphene.Enum(
+    "SubscriptionProblemCode", [(problem.name, problem.value) for problem in Problem],
+    description="Why a renewal is not going through (stable codes, safe to show customers).",
 )

@@ -1,11 +1,16 @@
 """Who is asking: staff/app permissions and subscription ownership, checked on every field."""
 from typing import Optional, Tuple
 
-from saleor.core.permissions import OrderPermissions, ProductPermissions
+from saleor.core.permissions import (
+    AccountPermissions,
+    CheckoutPermissions,
+    OrderPermissions,
+    ProductPermissions,
+)
 from saleor.graphql.decorators import _permission_required
 
 from ..error_codes import SubscriptionErrorCode
-from ..models import ActorType, Subscription
+from ..models import ActorType, Subscription, SubscriptionPlan
 from .ids import decode_pk, invalid, type_of
 
 SUBSCRIPTION_TYPE = "CustomerSubscription"
@@ -18,6 +23,44 @@ def can_manage_orders(context) -> bool:
 def can_manage_products(context) -> bool:
     """Staff or apps that manage plans; they also see archived ones."""
     return _permission_required((ProductPermissions.MANAGE_PRODUCTS,), context)
+
+
+def can_manage_checkouts(context) -> bool:
+    return _permission_required((CheckoutPermissions.MANAGE_CHECKOUTS,), context)
+
+
+def can_see_user(context, user_id: Optional[int]) -> bool:
+    """Saleor's rule for the user on an order event: that user, or MANAGE_USERS/MANAGE_STAFF."""
+    if user_id is not None and context.user.is_authenticated and context.user.pk == user_id:
+        return True
+    return (_permission_required((AccountPermissions.MANAGE_USERS,), context)
+            or _permission_required((AccountPermissions.MANAGE_STAFF,), context))
+
+
+def may_reach_checkout(context, checkout) -> bool:
+    """Saleor's `checkout(token)` rule: a guest checkout for whoever holds its id, a customer's
+    for that customer and for staff or Apps with MANAGE_CHECKOUTS."""
+    if checkout.user_id is None:
+        return True
+    if context.user.is_authenticated and context.user.pk == checkout.user_id:
+        return True
+    return can_manage_checkouts(context)
+
+
+def visible_plans(context):
+    """Plans a visitor may see: none while subscriptions are switched off, and only those of
+    published products (Saleor's own rule for products); MANAGE_PRODUCTS sees every plan.
+    Archived plans are filtered by the caller."""
+    from saleor.product.models import Product
+
+    from ..config import load_settings
+
+    if can_manage_products(context):
+        return SubscriptionPlan.objects.all()
+    if not load_settings().active:
+        return SubscriptionPlan.objects.none()
+    return SubscriptionPlan.objects.filter(
+        variant__product_id__in=Product.objects.published().values("pk"))
 
 
 def actor(context) -> Tuple[str, Optional[object], Optional[object]]:

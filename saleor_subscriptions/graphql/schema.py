@@ -2,10 +2,10 @@
 import graphene
 from saleor.graphql.core.fields import FilterInputConnectionField, PrefetchingConnectionField
 
-from ..models import SubscriptionPlan as PlanModel
 from . import permissions
 from .filters import SubscriptionFilterInput
 from .ids import decode_pk
+from .mutations.accounts import ConfirmAccount, CreateToken
 from .mutations.checkout import CheckoutLineSubscriptionPlanSet
 from .mutations.lifecycle import (
     SubscriptionAddressUpdate,
@@ -35,6 +35,26 @@ from .mutations.renewals import SubscriptionRelease, SubscriptionRenewNow, Subsc
 from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, SubscriptionPlan
 
 
+class SignedInConnectionField(PrefetchingConnectionField):
+    """A connection that is null for anonymous callers, as Saleor's `me` is.
+
+    (Saleor's connection fields read a resolver's None as "the whole table", so the resolver
+    itself must never be reached without a sign-in.)"""
+
+    @classmethod
+    def connection_resolver(cls, resolver, connection, default_manager, queryset_resolver,
+                            max_limit, enforce_first_or_last, root, info, **args):
+        if not info.context.user.is_authenticated:
+            return None
+        return super().connection_resolver(resolver, connection, default_manager,
+                                           queryset_resolver, max_limit, enforce_first_or_last,
+                                           root, info, **args)
+
+
+def _shown(plan, shown_pks):
+    return plan if plan is not None and plan.pk in shown_pks else None
+
+
 class SubscriptionQueries(graphene.ObjectType):
     subscription_change_plan_preview = graphene.Field(
         SubscriptionPlanChangeQuote,
@@ -47,7 +67,9 @@ class SubscriptionQueries(graphene.ObjectType):
     checkout_subscription_plans = graphene.List(
         graphene.NonNull(CheckoutLineSubscriptionPlan),
         checkout_id=graphene.ID(required=True),
-        description="The plan chosen for each line of a checkout (null plan: bought once).",
+        description="The plan chosen for each line of a checkout (null plan: bought once). Null "
+        "for an unknown checkout and for a customer's checkout asked by anyone but that "
+        "customer or staff with MANAGE_CHECKOUTS.",
     )
     subscription_plans = PrefetchingConnectionField(
         SubscriptionPlan,
@@ -65,8 +87,10 @@ class SubscriptionQueries(graphene.ObjectType):
         description="One active subscription plan; open to visitors (archived ones too for "
         "MANAGE_PRODUCTS).",
     )
-    my_subscriptions = PrefetchingConnectionField(
-        CustomerSubscription, description="The signed-in customer's own subscriptions."
+    my_subscriptions = SignedInConnectionField(
+        CustomerSubscription,
+        description="The signed-in customer's own subscriptions; null without a sign-in (as "
+        "Saleor's `me`).",
     )
     customer_subscription = graphene.Field(
         CustomerSubscription,
@@ -93,15 +117,17 @@ class SubscriptionQueries(graphene.ObjectType):
         try:
             checkout = get_checkout(info.context, checkout_id)
         except ValidationError:
-            return []
+            return None  # unknown, or another customer's: the same answer (Saleor's checkout())
         chosen = plans_by_line(checkout)
-        return [CheckoutLineSubscriptionPlan.of(line, chosen.get(line.pk))
+        shown = set(permissions.visible_plans(info.context).filter(
+            pk__in=[plan.pk for plan in chosen.values()]).values_list("pk", flat=True))
+        return [CheckoutLineSubscriptionPlan.of(line, _shown(chosen.get(line.pk), shown))
                 for line in checkout.lines.order_by("pk")]
 
     @staticmethod
     def resolve_subscription_plans(_root, info, variant_id=None, product_id=None,
                                    include_archived=False, **_kwargs):
-        qs = PlanModel.objects.select_related("variant__product")
+        qs = permissions.visible_plans(info.context).select_related("variant__product")
         if not (include_archived and permissions.can_manage_products(info.context)):
             qs = qs.filter(is_active=True)
         if variant_id is not None:
@@ -115,7 +141,7 @@ class SubscriptionQueries(graphene.ObjectType):
         pk = decode_pk(id, "SubscriptionPlan")
         if pk is None:
             return None
-        qs = PlanModel.objects.filter(pk=pk)
+        qs = permissions.visible_plans(info.context).filter(pk=pk)
         if not permissions.can_manage_products(info.context):
             qs = qs.filter(is_active=True)
         return qs.first()
@@ -124,10 +150,7 @@ class SubscriptionQueries(graphene.ObjectType):
     def resolve_my_subscriptions(_root, info, **_kwargs):
         from ..models import Subscription
 
-        user = info.context.user
-        if not user.is_authenticated:
-            return Subscription.objects.none()
-        return Subscription.objects.filter(user=user).select_related("plan")
+        return Subscription.objects.filter(user=info.context.user).select_related("plan")
 
     @staticmethod
     def resolve_customer_subscription(_root, info, id):
@@ -168,3 +191,6 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_renew_now = SubscriptionRenewNow.Field()
     subscription_retry_payment = SubscriptionRetryPayment.Field()
     subscription_release = SubscriptionRelease.Field()
+    # Saleor's own two, under their names, also linking a guest's subscriptions to the account.
+    token_create = CreateToken.Field()
+    confirm_account = ConfirmAccount.Field()

@@ -5,13 +5,17 @@ from saleor.graphql.core.scalars import Decimal
 from saleor.graphql.core.types import Money
 
 from .. import models
+from ..domain import problems
 from ..services import plans
+from . import permissions
 from .enums import (
     SubscriptionActorTypeEnum,
     SubscriptionEventTypeEnum,
     SubscriptionIntervalUnitEnum,
+    SubscriptionProblemCodeEnum,
     SubscriptionStatusEnum,
 )
+from .event_parameters import visible_parameters
 
 
 class SubscriptionPlan(CountableDjangoObjectType):
@@ -84,8 +88,13 @@ class SubscriptionEvent(CountableDjangoObjectType):
     actor_type = SubscriptionActorTypeEnum(required=True)
     amount = graphene.Field(Money, description="The amount this event moved, if any.")
     order_id = graphene.ID(description="The Saleor order this event belongs to.")
-    user_email = graphene.String(description="Who did it, when a person did.")
-    parameters = graphene.JSONString(description="Details (plan ids, reasons, errors).")
+    user_email = graphene.String(
+        description="Who did it, when a person did: shown to that person and to staff with "
+        "MANAGE_USERS (as Saleor shows the user on an order event), else null.")
+    parameters = graphene.JSONString(
+        description="Details with global ids (plans, orders). Customers see the customer-safe "
+        "ones and a `problem` code; raw codes, messages and payment references only for staff "
+        "with MANAGE_ORDERS.")
 
     class Meta:
         model = models.SubscriptionEvent
@@ -106,12 +115,14 @@ class SubscriptionEvent(CountableDjangoObjectType):
         return graphene.Node.to_global_id("Order", root.order_id) if root.order_id else None
 
     @staticmethod
-    def resolve_user_email(root, _info):
-        return root.user.email if root.user_id and root.user else None
+    def resolve_user_email(root, info):
+        if not root.user_id or not permissions.can_see_user(info.context, root.user_id):
+            return None
+        return root.user.email if root.user else None
 
     @staticmethod
-    def resolve_parameters(root, _info):
-        return root.parameters
+    def resolve_parameters(root, info):
+        return visible_parameters(root, staff=permissions.can_manage_orders(info.context))
 
 
 class SubscriptionBillingCycle(CountableDjangoObjectType):
@@ -119,8 +130,14 @@ class SubscriptionBillingCycle(CountableDjangoObjectType):
     amount = graphene.Field(Money, required=True, description="What the period costs.")
     order_id = graphene.ID(description="The Saleor renewal order.")
     attempt_count = graphene.Int(required=True, description="Failed payment attempts.")
-    error_code = graphene.String(description="Why the last try failed (e.g. card_declined).")
-    last_error = graphene.String(description="The last failure, in words.")
+    error_code = graphene.String(
+        description="The gateway's code for the last failure (e.g. fraudulent); staff with "
+        "MANAGE_ORDERS only (customers get `problem`).")
+    problem = SubscriptionProblemCodeEnum(description="Why the last try failed, as a stable code.")
+    last_error = graphene.String(description="The last failure, in words a customer may read.")
+    last_error_detail = graphene.String(
+        description="The raw failure (gateway or exception text); staff with MANAGE_ORDERS only."
+    )
 
     class Meta:
         model = models.BillingCycle
@@ -140,12 +157,42 @@ class SubscriptionBillingCycle(CountableDjangoObjectType):
         return graphene.Node.to_global_id("Order", root.order_id) if root.order_id else None
 
     @staticmethod
-    def resolve_error_code(root, _info):
-        return root.error_code or None
+    def resolve_error_code(root, info):
+        return (root.error_code or None) if permissions.can_manage_orders(info.context) else None
+
+    @staticmethod
+    def resolve_problem(root, _info):
+        return _code(_cycle_problem(root))
 
     @staticmethod
     def resolve_last_error(root, _info):
-        return root.last_error or None
+        return problems.message(_cycle_problem(root))
+
+    @staticmethod
+    def resolve_last_error_detail(root, info):
+        return (root.last_error or None) if permissions.can_manage_orders(info.context) else None
+
+
+def _code(problem):
+    return problem.value if problem is not None else None
+
+
+def _cycle_problem(cycle):
+    if not (cycle.error_code or cycle.last_error):
+        return None
+    return problems.classify(cycle.error_code) or problems.Problem.PAYMENT_FAILED
+
+
+def _renewal_problem(subscription):
+    """(problem, raw detail) of the failing open cycle, else of the parked subscription."""
+    cycle = subscription.cycles.filter(status__in=models.OPEN_CYCLE_STATUSES).exclude(
+        last_error="").order_by("-cycle_index").first()
+    if cycle is None:
+        reason = subscription.parked_reason
+        return problems.classify_reason(reason), reason or None
+    detail = "%s: %s" % (cycle.error_code, cycle.last_error) if cycle.error_code else (
+        cycle.last_error)
+    return _cycle_problem(cycle), detail
 
 
 class CustomerSubscription(CountableDjangoObjectType):
@@ -165,7 +212,18 @@ class CustomerSubscription(CountableDjangoObjectType):
         description="Billing periods, newest first, with their renewal orders and failures.",
     )
     last_renewal_error = graphene.String(
-        description="Why the current renewal is failing, if it is (open cycle's last error)."
+        description="Why the current renewal is failing, if it is, in words a customer may read."
+    )
+    last_renewal_problem = SubscriptionProblemCodeEnum(
+        description="Why the current renewal is failing, as a stable code."
+    )
+    last_renewal_error_detail = graphene.String(
+        description="The raw failure (gateway or exception text); staff with MANAGE_ORDERS only."
+    )
+    parked_reason = graphene.String(description="Why renewals are set aside, in safe words.")
+    parked_problem = SubscriptionProblemCodeEnum(description="Why renewals are set aside.")
+    parked_reason_detail = graphene.String(
+        description="The raw reason renewals were set aside; staff with MANAGE_ORDERS only."
     )
     scheduled_price = graphene.Field(
         Money, description="A new price per unit staff moved this subscription to; it applies "
@@ -220,12 +278,29 @@ class CustomerSubscription(CountableDjangoObjectType):
 
     @staticmethod
     def resolve_last_renewal_error(root, _info):
-        cycle = root.cycles.filter(status__in=["pending", "failed"]).exclude(
-            last_error="").order_by("-cycle_index").first()
-        if cycle is None:
-            return root.parked_reason or None
-        return "%s: %s" % (cycle.error_code, cycle.last_error) if cycle.error_code else (
-            cycle.last_error)
+        return problems.message(_renewal_problem(root)[0])
+
+    @staticmethod
+    def resolve_last_renewal_problem(root, _info):
+        return _code(_renewal_problem(root)[0])
+
+    @staticmethod
+    def resolve_last_renewal_error_detail(root, info):
+        return _renewal_problem(root)[1] if permissions.can_manage_orders(info.context) else None
+
+    @staticmethod
+    def resolve_parked_reason(root, _info):
+        return problems.message(problems.classify_reason(root.parked_reason))
+
+    @staticmethod
+    def resolve_parked_problem(root, _info):
+        return _code(problems.classify_reason(root.parked_reason))
+
+    @staticmethod
+    def resolve_parked_reason_detail(root, info):
+        if not permissions.can_manage_orders(info.context):
+            return None
+        return root.parked_reason or None
 
     @staticmethod
     def resolve_events(root, _info):

@@ -16,7 +16,8 @@ FIELDS = """
 RENEW_NOW = "mutation($id: ID!) { subscriptionRenewNow(id: $id) { renewalStatus renewalDetail %s } }"
 RETRY = "mutation($id: ID!) { subscriptionRetryPayment(id: $id) { renewalStatus %s } }"
 RELEASE = "mutation($id: ID!) { subscriptionRelease(id: $id) { %s } }"
-QUERY = """query($id: ID!) { customerSubscription(id: $id) { lastRenewalError
+QUERY = """query($id: ID!) { customerSubscription(id: $id) {
+  lastRenewalError lastRenewalProblem lastRenewalErrorDetail
   billingCycles { cycleIndex status attemptCount nextRetryAt errorCode lastError } } }"""
 
 
@@ -47,7 +48,11 @@ def test_failed_renewal_is_explained_then_retried_now(renewal, staff_api, custom
     assert renewal.run(utc(2028, 2, 29, 10)) == {"failed": 1}
 
     seen = customer_api.execute(QUERY, {"id": gid(subscription)})["customerSubscription"]
-    assert seen["lastRenewalError"] == "card_declined: Your card was declined."
+    assert seen["lastRenewalProblem"] == "CARD_DECLINED"
+    assert seen["lastRenewalError"] == "Your card was declined. Update your card or try again."
+    assert seen["lastRenewalErrorDetail"] is None  # the gateway's own words: staff only
+    staff_seen = staff_api.execute(QUERY, {"id": gid(subscription)})["customerSubscription"]
+    assert staff_seen["lastRenewalErrorDetail"] == "card_declined: Your card was declined."
     assert seen["billingCycles"][0]["attemptCount"] == 1
     assert seen["billingCycles"][0]["nextRetryAt"].startswith("2028-03-01")
 

@@ -6,10 +6,10 @@ from saleor.graphql.core.mutations import BaseMutation
 
 from ...config import require_active
 from ...error_codes import SubscriptionErrorCode
-from ...models import SubscriptionPlan as PlanModel
 from ...services.checkout_plans import set_line_plan
 from ..errors import SubscriptionError
 from ..ids import pk_or_error
+from ..permissions import may_reach_checkout, visible_plans
 from ..types import CheckoutLineSubscriptionPlan
 
 
@@ -19,16 +19,12 @@ def _not_found(field: str, what: str) -> ValidationError:
 
 
 def get_checkout(context, global_id: str, field: str = "checkout_id"):
-    """Like Saleor's checkout mutations, the checkout id is the key; a checkout that belongs to
-    a customer is not reachable for another signed-in customer."""
+    """The checkout behind the id, if the requester may reach it (permissions.may_reach_checkout);
+    anyone else is told it does not exist, so ids cannot be probed."""
     from saleor.checkout.models import Checkout as CheckoutModel
 
     checkout = CheckoutModel.objects.filter(pk=pk_or_error(global_id, "Checkout", field)).first()
-    user = context.user
-    if checkout is None or (
-        checkout.user_id and user.is_authenticated and not user.is_staff
-        and checkout.user_id != user.pk
-    ):
+    if checkout is None or not may_reach_checkout(context, checkout):
         raise _not_found(field, "Checkout")
     return checkout
 
@@ -59,7 +55,9 @@ class CheckoutLineSubscriptionPlanSet(BaseMutation):
             raise _not_found("line_id", "Checkout line")
         plan = None
         if plan_id is not None:
-            plan = PlanModel.objects.filter(pk=pk_or_error(plan_id, "SubscriptionPlan", "plan_id")).first()
+            # A plan a visitor can't see (unpublished product) is not found, as in listings.
+            plan = visible_plans(info.context).filter(
+                pk=pk_or_error(plan_id, "SubscriptionPlan", "plan_id")).first()
             if plan is None:
                 raise _not_found("plan_id", "Subscription plan")
         set_line_plan(line, plan)
