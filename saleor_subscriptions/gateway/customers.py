@@ -8,31 +8,50 @@ from ..models import StripeCustomer
 from . import stripe_client
 from .interface import CardDetails
 
+ANOTHER_CUSTOMERS_CARD = "This card is saved for another customer: use a card of your own."
 
-def get_or_create_customer(options: dict, user, email: str) -> str:
+
+class PaymentMethodOfAnotherCustomer(stripe.error.InvalidRequestError):
+    """Stripe refuses to attach a PaymentMethod that is attached to another customer; test servers
+    such as localstripe do not, so we refuse it ourselves, before attaching."""
+
+    def __init__(self, payment_method_id: str):
+        super().__init__(ANOTHER_CUSTOMERS_CARD, "payment_method",
+                         json_body={"error": {"message": ANOTHER_CUSTOMERS_CARD}})
+        self.payment_method_id = payment_method_id
+
+
+def get_or_create_customer(client: stripe_client.StripeClient, user, email: str) -> str:
     """The user's Stripe customer; a guest gets a new one per checkout.
 
     The user's row lock is held while Stripe creates the customer, so two checkouts of one user
     running at the same time end up with one customer (the second waits and finds it).
     """
     if user is None:
-        return stripe.Customer.create(email=email, **options).id
+        return client.Customer.create(email=email).id
     with transaction.atomic():
         # Serialises concurrent checkouts of one user so they never create two customers.
         type(user).objects.select_for_update().filter(pk=user.pk).first()
         existing = StripeCustomer.objects.filter(user=user).first()
         if existing is not None:
             return existing.customer_id
-        customer = stripe.Customer.create(email=user.email, **options)
+        customer = client.Customer.create(email=user.email)
         StripeCustomer.objects.create(user=user, customer_id=customer.id)
         return customer.id
 
 
-def attach_card(options: dict, customer_id: str, payment_method_id: str) -> CardDetails:
-    """Attach the PaymentMethod to the customer (idempotent) and return its card details."""
-    method = stripe.PaymentMethod.retrieve(payment_method_id, **options)
-    if method.get("customer") != customer_id:
-        method = stripe.PaymentMethod.attach(payment_method_id, customer=customer_id, **options)
+def attach_card(client: stripe_client.StripeClient, customer_id: str,
+                payment_method_id: str) -> CardDetails:
+    """Attach the PaymentMethod to the customer (idempotent) and return its card details.
+
+    Raises PaymentMethodOfAnotherCustomer for a card attached to someone else's customer.
+    """
+    method = client.PaymentMethod.retrieve(payment_method_id)
+    owner = method.get("customer")
+    if owner not in (None, "", customer_id):
+        raise PaymentMethodOfAnotherCustomer(payment_method_id)
+    if owner != customer_id:
+        method = client.PaymentMethod.attach(payment_method_id, customer=customer_id)
     return card_details(method)
 
 
@@ -58,10 +77,9 @@ def list_cards(customer_id: str) -> List:
     from .. import GATEWAY_ID
     from ..config import load_settings
 
-    options = stripe_client.from_settings(load_settings())
-    methods = stripe.PaymentMethod.list(customer=customer_id, type="card", **options)
+    client = stripe_client.from_settings(load_settings())
     sources = []
-    for method in methods.auto_paging_iter():
+    for method in client.PaymentMethod.auto_paging_iter(customer=customer_id, type="card"):
         card = card_details(method)
         sources.append(CustomerSource(
             id=method["id"], gateway=GATEWAY_ID,
