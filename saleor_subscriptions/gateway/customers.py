@@ -16,8 +16,7 @@ class PaymentMethodOfAnotherCustomer(stripe.error.InvalidRequestError):
     such as localstripe do not, so we refuse it ourselves, before attaching."""
 
     def __init__(self, payment_method_id: str):
-        super().__init__(ANOTHER_CUSTOMERS_CARD, "payment_method",
-                         json_body={"error": {"message": ANOTHER_CUSTOMERS_CARD}})
+        super().__init__(ANOTHER_CUSTOMERS_CARD, "payment_method")
         self.payment_method_id = payment_method_id
 
 
