@@ -10,6 +10,7 @@ from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 
 from . import PLUGIN_ID
 from .config import DEFAULT_CONFIGURATION, Field, parse_settings
+from .config_stripe import validate_stripe_settings
 
 _STRING = ConfigurationTypeField.STRING
 _BOOLEAN = ConfigurationTypeField.BOOLEAN
@@ -48,12 +49,14 @@ class SubscriptionsPlugin(BasePlugin):
         Field.STRIPE_PUBLISHABLE_KEY: {
             "type": _STRING,
             "label": Field.STRIPE_PUBLISHABLE_KEY,
-            "help_text": "Publishable key (pk_...) given to the storefront for Stripe.js.",
+            "help_text": "Publishable key (pk_...) given to the storefront for Stripe.js. "
+            "Needed before switching on.",
         },
         Field.STRIPE_API_BASE: {
             "type": _STRING,
             "label": Field.STRIPE_API_BASE,
-            "help_text": "Leave empty for Stripe. Set it for a test server such as localstripe.",
+            "help_text": "Leave empty for Stripe. A test server such as localstripe only where "
+            "the host allows it (SUBSCRIPTIONS_ALLOWED_STRIPE_API_BASES).",
         },
         Field.RETRY_SCHEDULE: {
             "type": _STRING,
@@ -132,6 +135,7 @@ class SubscriptionsPlugin(BasePlugin):
                     code="required",
                 )}
             )
+        validate_stripe_settings(parsed)
 
     @property
     def settings(self):

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: a real Saleor 2.10.1 with the plugin on PostgreSQL, a Celery worker and beat on
 # Redis, a demo store with subscription products, GraphQL on http://127.0.0.1:${PORT:-8000}/graphql/.
-# localstripe is the embedded Stripe unless STRIPE_SECRET_KEY is set.
+# localstripe is the embedded Stripe unless STRIPE_SECRET_KEY (and STRIPE_PUBLISHABLE_KEY) are set;
+# it keeps its state in .run/localstripe.pickle, so a restart keeps the demo's subscriptions
+# renewable (delete that file only together with the demo database).
 # DEMO_SMOKE=1 runs a storefront purchase against the live server and exits (used to verify).
 source "$(dirname "$0")/env.sh"
 export DATABASE_URL="${DEMO_DATABASE_URL:-$DATABASE_URL}"
@@ -22,14 +24,20 @@ log "Migrating the database"
 
 if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   log "Starting localstripe on 127.0.0.1:$STRIPE_PORT (set STRIPE_SECRET_KEY to use real Stripe)"
-  (cd "$RUN" && exec "$PY" -m localstripe.server --port "$STRIPE_PORT" --from-scratch) >"$RUN/localstripe.log" 2>&1 &
+  (cd "$RUN" && exec "$PY" -m saleor_subscriptions.testing.localstripe_server --port "$STRIPE_PORT" \
+    --state "$RUN/localstripe.pickle") >>"$RUN/localstripe.log" 2>&1 &
   pids+=($!)
   export STRIPE_SECRET_KEY="sk_test_demo"
+  export STRIPE_PUBLISHABLE_KEY="${STRIPE_PUBLISHABLE_KEY:-pk_test_demo}"
   export STRIPE_API_BASE="http://127.0.0.1:$STRIPE_PORT"
+  # The host allows the plugin to send the key to this localstripe (never set by staff).
+  export SUBSCRIPTIONS_ALLOWED_STRIPE_API_BASES="$STRIPE_API_BASE"
+  for _ in $(seq 1 30); do curl -s -o /dev/null "$STRIPE_API_BASE/v1/customers" && break; sleep 0.5; done
 fi
 
 log "Building the demo store"
 "$PY" -m django subscriptions_demo --stripe-secret-key "$STRIPE_SECRET_KEY" \
+  --stripe-publishable-key "${STRIPE_PUBLISHABLE_KEY:?set STRIPE_PUBLISHABLE_KEY (pk_...) with STRIPE_SECRET_KEY}" \
   --stripe-api-base "${STRIPE_API_BASE:-}"
 
 log "Starting a Celery worker and beat"

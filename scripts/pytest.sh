@@ -5,5 +5,7 @@ source "$(dirname "$0")/env.sh"
 # eager mode off for themselves.
 export CELERY_TASK_ALWAYS_EAGER="${CELERY_TASK_ALWAYS_EAGER:-1}"
 export JWT_VERIFY_EXPIRATION=False
+# Tests run localstripe on 127.0.0.1 (any port): the plugin may send the test key there.
+export SUBSCRIPTIONS_ALLOWED_STRIPE_API_BASES="${SUBSCRIPTIONS_ALLOWED_STRIPE_API_BASES:-http://127.0.0.1}"
 cd "$ROOT"
 exec "$PY" -m pytest "$@"

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from saleor_subscriptions.gateway.api_bases import is_allowed
 from saleor_subscriptions.testing.client import ApiClient
 from saleor_subscriptions.testing.localstripe import LocalStripe
 from saleor_subscriptions.testing.plugins import configure_plugin
@@ -10,11 +11,15 @@ from saleor_subscriptions.testing.store import add_product, build_store
 from saleor_subscriptions.testing.users import create_user, login
 
 STRIPE_TEST_KEY = "sk_test_subscriptions"
+STRIPE_TEST_PUBLISHABLE_KEY = "pk_test_subscriptions"
 
 
 
 @pytest.fixture(scope="session")
 def localstripe():
+    assert is_allowed("http://127.0.0.1:8420"), (
+        "The plugin may not call localstripe: run the tests with scripts/pytest.sh, which sets "
+        "SUBSCRIPTIONS_ALLOWED_STRIPE_API_BASES=http://127.0.0.1")
     server = LocalStripe().start()
     yield server
     server.stop()
@@ -77,7 +82,8 @@ def plugin_on(staff_api, localstripe):
     configure_plugin(
         staff_api,
         active=True,
-        **{"Stripe secret key": STRIPE_TEST_KEY, "Stripe API base URL": localstripe.url},
+        **{"Stripe secret key": STRIPE_TEST_KEY, "Stripe publishable key": STRIPE_TEST_PUBLISHABLE_KEY,
+           "Stripe API base URL": localstripe.url},
     )
     return localstripe
 

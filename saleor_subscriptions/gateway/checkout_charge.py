@@ -50,7 +50,7 @@ def _checkout_user(data: PaymentData):
     return payment.checkout.user if payment is not None else None
 
 
-def intent_params(settings, data: PaymentData, customer_id: str) -> dict:
+def intent_params(client: stripe_client.StripeClient, data: PaymentData, customer_id: str) -> dict:
     """The checkout PaymentIntent: confirmed now, on-session, on the customer's attached card.
 
     On Stripe itself `setup_future_usage=off_session` also asks the bank to allow off-session
@@ -61,19 +61,20 @@ def intent_params(settings, data: PaymentData, customer_id: str) -> dict:
         payment_method=data.token, confirm=True,
         metadata={"saleor_payment": "checkout", "email": data.customer_email or ""},
     )
-    if not settings.stripe_api_base:
+    if client.is_stripe:
         params["setup_future_usage"] = "off_session"
     return params
 
 
-def store_card_only(options: dict, data: PaymentData, customer_id: str, card: CardDetails):
+def store_card_only(client: stripe_client.StripeClient, data: PaymentData, customer_id: str,
+                    card: CardDetails):
     """Nothing to charge (a free trial): a SetupIntent makes the card usable off-session."""
-    intent = stripe.SetupIntent.create(
+    intent = client.SetupIntent.create(
         customer=customer_id, usage="off_session", payment_method_types=["card"],
-        metadata={"saleor_payment": "checkout", "email": data.customer_email or ""}, **options)
-    intent = stripe.SetupIntent.confirm(intent.id, payment_method=data.token, **options)
+        metadata={"saleor_payment": "checkout", "email": data.customer_email or ""})
+    intent = client.SetupIntent.confirm(intent.id, payment_method=data.token)
     if intent.status != "succeeded":
-        _cancel_quietly(intent, options)
+        _cancel_quietly(client, intent)
         return _response(data, False, error=_authentication_message(intent.status),
                          transaction_id=intent.id, customer_id=customer_id, card=card)
     return _response(data, True, transaction_id=intent.id, customer_id=customer_id, card=card,
@@ -81,11 +82,11 @@ def store_card_only(options: dict, data: PaymentData, customer_id: str, card: Ca
                           "customer": customer_id})
 
 
-def _cancel_quietly(intent, options: dict) -> None:
+def _cancel_quietly(client: stripe_client.StripeClient, intent) -> None:
     """An intent left waiting for 3-D Secure would never complete: cancel it."""
     if intent.status in ("requires_action", "requires_confirmation", "requires_payment_method"):
         try:
-            type(intent).cancel(intent.id, **options)
+            getattr(client, type(intent).__name__).cancel(intent.id)
         except stripe.error.StripeError:
             pass
 
@@ -102,20 +103,19 @@ def process_checkout_payment(data: PaymentData) -> GatewayResponse:
         return _response(data, False, error="Subscriptions are switched off in this store.")
     if not data.token or not data.token.startswith("pm_"):
         return _response(data, False, error="Pay with a Stripe PaymentMethod id (pm_...).")
-    options = stripe_client.from_settings(settings)
+    client = stripe_client.from_settings(settings)
     try:
-        customer_id, card = customer_with_card(options, _checkout_user(data),
+        customer_id, card = customer_with_card(client, _checkout_user(data),
                                                data.customer_email, data.token)
         if Decimal(data.amount) <= 0:
-            return store_card_only(options, data, customer_id, card)
-        intent = stripe.PaymentIntent.create(
-            **intent_params(settings, data, customer_id), **options)
+            return store_card_only(client, data, customer_id, card)
+        intent = client.PaymentIntent.create(**intent_params(client, data, customer_id))
     except stripe.error.CardError as error:
         return _response(data, False, error=error.user_message or str(error))
     except stripe.error.StripeError as error:
         return _response(data, False, error="Stripe error: %s" % (error.user_message or error))
     if intent.status != "succeeded":
-        _cancel_quietly(intent, options)
+        _cancel_quietly(client, intent)
         reason = ((intent.get("last_payment_error") or {}).get("message")
                   or _authentication_message(intent.status))
         return _response(data, False, error=reason, transaction_id=intent.id,

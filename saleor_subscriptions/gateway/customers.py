@@ -10,54 +10,64 @@ from . import stripe_client
 from .interface import CardDetails
 
 logger = logging.getLogger(__name__)
+ANOTHER_CUSTOMERS_CARD = "This card is saved for another customer: use a card of your own."
 
 
-def get_or_create_customer(options: dict, user, email: str) -> str:
+class PaymentMethodOfAnotherCustomer(stripe.error.InvalidRequestError):
+    """Stripe refuses to attach a PaymentMethod that is attached to another customer; test servers
+    such as localstripe do not, so we refuse it ourselves, before attaching."""
+
+    def __init__(self, payment_method_id: str):
+        super().__init__(ANOTHER_CUSTOMERS_CARD, "payment_method")
+        self.payment_method_id = payment_method_id
+
+
+def get_or_create_customer(client: stripe_client.StripeClient, user, email: str) -> str:
     """The user's Stripe customer; a guest gets a new one per checkout.
 
     The user's row lock is held while Stripe creates the customer, so two checkouts of one user
     running at the same time end up with one customer (the second waits and finds it).
     """
     if user is None:
-        return stripe.Customer.create(email=email, **options).id
+        return client.Customer.create(email=email).id
     with transaction.atomic():
         # Serialises concurrent checkouts of one user so they never create two customers.
         type(user).objects.select_for_update().filter(pk=user.pk).first()
         existing = StripeCustomer.objects.filter(user=user).first()
         if existing is not None:
             return existing.customer_id
-        customer = stripe.Customer.create(email=user.email, **options)
+        customer = client.Customer.create(email=user.email)
         StripeCustomer.objects.create(user=user, customer_id=customer.id)
         return customer.id
 
 
-def customer_with_card(options: dict, user, email: str, payment_method_id: str):
+def customer_with_card(client: stripe_client.StripeClient, user, email: str, payment_method_id: str):
     """(customer id, card): the user's Stripe customer with the card attached.
 
     A customer deleted in Stripe (its dashboard, a clean-up script) gets a new one: Stripe
     answers "No such customer" (localstripe: 404), the row of StripeCustomer moves to the new
     customer and the card is attached to it.
     """
-    customer_id = get_or_create_customer(options, user, email)
+    customer_id = get_or_create_customer(client, user, email)
     try:
-        return customer_id, attach_card(options, customer_id, payment_method_id)
+        return customer_id, attach_card(client, customer_id, payment_method_id)
     except stripe.error.InvalidRequestError:
-        if user is None or not customer_is_gone(options, customer_id):
+        if user is None or not customer_is_gone(client, customer_id):
             raise
-    customer_id = replace_customer(options, user, customer_id)
-    return customer_id, attach_card(options, customer_id, payment_method_id)
+    customer_id = replace_customer(client, user, customer_id)
+    return customer_id, attach_card(client, customer_id, payment_method_id)
 
 
-def customer_is_gone(options: dict, customer_id: str) -> bool:
+def customer_is_gone(client: stripe_client.StripeClient, customer_id: str) -> bool:
     """Stripe keeps a deleted customer as {"deleted": true}; localstripe forgets it (404)."""
     try:
-        customer = stripe.Customer.retrieve(customer_id, **options)
+        customer = client.Customer.retrieve(customer_id)
     except stripe.error.InvalidRequestError as error:
         return getattr(error, "http_status", None) == 404
     return bool(customer.get("deleted"))
 
 
-def replace_customer(options: dict, user, gone_id: str) -> str:
+def replace_customer(client: stripe_client.StripeClient, user, gone_id: str) -> str:
     """A new Stripe customer for `user` in place of the deleted `gone_id` (under the user's row
     lock: concurrent checkouts replace it once)."""
     with transaction.atomic():
@@ -65,7 +75,7 @@ def replace_customer(options: dict, user, gone_id: str) -> str:
         row = StripeCustomer.objects.filter(user=user).first()
         if row is not None and row.customer_id != gone_id:
             return row.customer_id  # another checkout replaced it meanwhile
-        customer = stripe.Customer.create(email=user.email, **options)
+        customer = client.Customer.create(email=user.email)
         if row is None:
             StripeCustomer.objects.create(user=user, customer_id=customer.id)
         else:
@@ -76,11 +86,18 @@ def replace_customer(options: dict, user, gone_id: str) -> str:
         return customer.id
 
 
-def attach_card(options: dict, customer_id: str, payment_method_id: str) -> CardDetails:
-    """Attach the PaymentMethod to the customer (idempotent) and return its card details."""
-    method = stripe.PaymentMethod.retrieve(payment_method_id, **options)
-    if method.get("customer") != customer_id:
-        method = stripe.PaymentMethod.attach(payment_method_id, customer=customer_id, **options)
+def attach_card(client: stripe_client.StripeClient, customer_id: str,
+                payment_method_id: str) -> CardDetails:
+    """Attach the PaymentMethod to the customer (idempotent) and return its card details.
+
+    Raises PaymentMethodOfAnotherCustomer for a card attached to someone else's customer.
+    """
+    method = client.PaymentMethod.retrieve(payment_method_id)
+    owner = method.get("customer")
+    if owner not in (None, "", customer_id):
+        raise PaymentMethodOfAnotherCustomer(payment_method_id)
+    if owner != customer_id:
+        method = client.PaymentMethod.attach(payment_method_id, customer=customer_id)
     return card_details(method)
 
 
@@ -106,10 +123,9 @@ def list_cards(customer_id: str) -> List:
     from .. import GATEWAY_ID
     from ..config import load_settings
 
-    options = stripe_client.from_settings(load_settings())
-    methods = stripe.PaymentMethod.list(customer=customer_id, type="card", **options)
+    client = stripe_client.from_settings(load_settings())
     sources = []
-    for method in methods.auto_paging_iter():
+    for method in client.PaymentMethod.auto_paging_iter(customer=customer_id, type="card"):
         card = card_details(method)
         sources.append(CustomerSource(
             id=method["id"], gateway=GATEWAY_ID,

@@ -1,7 +1,8 @@
 """Stripe gateway for checkouts that start subscriptions: it leaves a reusable card behind.
 
-It is offered (`availablePaymentGateways`, stored cards) and takes payments only while the
-Subscriptions plugin is switched on with a Stripe secret key: it has no keys of its own. Refunds need only the
+It is offered (`availablePaymentGateways`, stored cards) only while the Subscriptions plugin is
+switched on with both Stripe keys, and takes payments only while it is on with a secret key: it
+has no keys of its own. Refunds need only the
 key, so a store owner who switches subscriptions off can still refund what was charged.
 
 Payments are captured at once (`process_payment`): there is no authorise-then-capture, no void
@@ -18,7 +19,9 @@ def _subscriptions_ready() -> bool:
     from ..config import load_settings
 
     settings = load_settings()
-    return bool(settings.active and settings.stripe_secret_key)
+    # Without the publishable key a storefront could not make a card (Stripe.js).
+    return bool(settings.active and settings.stripe_secret_key
+                and settings.stripe_publishable_key)
 
 
 class SubscriptionStripeGatewayPlugin(BasePlugin):

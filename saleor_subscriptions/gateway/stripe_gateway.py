@@ -38,8 +38,7 @@ class StripeGateway(PaymentGateway):
     saleor_gateway_id = GATEWAY_ID
 
     def __init__(self, api_key: str, api_base: str = ""):
-        stripe_client.configure(api_base)
-        self._options = stripe_client.request_options(api_key)
+        self._stripe = stripe_client.StripeClient(api_key, api_base)
 
     @classmethod
     def from_settings(cls, settings) -> "StripeGateway":
@@ -50,7 +49,7 @@ class StripeGateway(PaymentGateway):
         metadata = dict(request.metadata)
         metadata[METADATA_KEY] = request.idempotency_key
         try:
-            intent = stripe.PaymentIntent.create(
+            intent = self._stripe.PaymentIntent.create(
                 amount=to_minor(request.amount),
                 currency=request.amount.currency.lower(),
                 customer=request.customer_reference,
@@ -59,7 +58,6 @@ class StripeGateway(PaymentGateway):
                 off_session=True,
                 metadata=metadata,
                 idempotency_key=request.idempotency_key,
-                **self._options,
             )
         except stripe.error.CardError as error:
             return _card_error(error, request.amount.currency)
@@ -97,27 +95,27 @@ class StripeGateway(PaymentGateway):
         return best
 
     def _customer_intents(self, customer: str) -> Iterable:
+        intents = self._stripe.PaymentIntent
+        params = dict(customer=customer, limit=LIST_PAGE_SIZE)
         try:
-            page = stripe.PaymentIntent.list(customer=customer, limit=LIST_PAGE_SIZE, **self._options)
-            by_customer = True
+            page = intents.list(**params)
         except stripe.error.InvalidRequestError as error:
             # localstripe cannot filter PaymentIntents by customer: list all, filter here.
             if "Unexpected" not in str(error):
                 raise
-            page = stripe.PaymentIntent.list(limit=LIST_PAGE_SIZE, **self._options)
-            by_customer = False
-        for intent in page.auto_paging_iter():
-            if by_customer or intent.get("customer") == customer:
+            params = dict(limit=LIST_PAGE_SIZE)
+            page = intents.list(**params)
+        for intent in intents.pages_from(page, **params):
+            if intent.get("customer") == customer:
                 yield intent
 
     # -- refunds ----------------------------------------------------------------------------
     def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:
         try:
-            refund = stripe.Refund.create(
+            refund = self._stripe.Refund.create(
                 payment_intent=reference,
                 amount=to_minor(amount),
                 idempotency_key=idempotency_key,
-                **self._options,
             )
         except stripe.error.StripeError as error:
             return RefundResult(succeeded=False, error_message=_message(error))

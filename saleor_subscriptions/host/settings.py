@@ -25,6 +25,15 @@ PLUGINS = PLUGINS + [
 
 ROOT_URLCONF = "saleor_subscriptions.host.urls"
 
+# Where the plugin may send the Stripe secret key besides https://api.stripe.com: URL prefixes,
+# comma-separated (scripts/pytest.sh and scripts/demo.sh allow their localstripe). The plugin's
+# "Stripe API base URL" setting must match one; staff cannot widen this list.
+SUBSCRIPTIONS_ALLOWED_STRIPE_API_BASES = [
+    prefix.strip()
+    for prefix in os.environ.get("SUBSCRIPTIONS_ALLOWED_STRIPE_API_BASES", "").split(",")
+    if prefix.strip()
+]
+
 # The wheel ships no templates: Saleor's e-mails and the playground use ours.
 TEMPLATES[0]["DIRS"] = [os.path.join(_HERE, "templates")] + TEMPLATES[0]["DIRS"]
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "store@example.com")

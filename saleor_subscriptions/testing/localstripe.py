@@ -6,6 +6,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from typing import Optional
 
 
 def free_port() -> int:
@@ -15,16 +16,22 @@ def free_port() -> int:
 
 
 class LocalStripe:
-    def __init__(self, port: int = 0):
+    """`state_file`: keep the state there across restarts (as the demo does); None: start from
+    scratch and save nothing."""
+
+    def __init__(self, port: int = 0, state_file: Optional[str] = None):
         self.port = port or free_port()
         self.url = "http://127.0.0.1:%d" % self.port
+        self.state_file = state_file
         self.process = None
 
     def start(self, timeout: float = 30.0) -> "LocalStripe":
         log = tempfile.NamedTemporaryFile(prefix="localstripe-", suffix=".log", delete=False)
-        # --from-scratch: localstripe otherwise reloads state pickled in the working directory.
+        # Through our launcher: localstripe itself shares /tmp/localstripe.pickle machine-wide.
+        state = ["--state", self.state_file] if self.state_file else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "localstripe.server", "--port", str(self.port), "--from-scratch"],
+            [sys.executable, "-m", "saleor_subscriptions.testing.localstripe_server",
+             "--port", str(self.port)] + state,
             stdout=log, stderr=subprocess.STDOUT, cwd=tempfile.mkdtemp(prefix="localstripe-"),
             env=dict(os.environ),
         )

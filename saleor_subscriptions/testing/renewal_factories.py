@@ -10,7 +10,7 @@ from typing import Optional
 import stripe
 
 from ..domain import periods
-from ..gateway import stripe_client
+from ..gateway import stripe_client as _stripe_client
 from ..models import BillingCycle, CycleStatus, Subscription, SubscriptionPlan
 from .store import US_ADDRESS
 
@@ -26,29 +26,36 @@ class StripeCard:
 
 
 def stripe_options(api_base: str, api_key: str):
-    stripe_client.configure(api_base)
-    return stripe_client.request_options(api_key)
+    """Options for a test's own `stripe.<Resource>.<call>(..., **options)`.
+
+    Test code only: it points the stripe module's global api_base at `api_base` (the plugin
+    itself never touches the globals; prefer `stripe_client()`).
+    """
+    stripe.api_base = api_base
+    return {"api_key": api_key, "stripe_version": _stripe_client.API_VERSION}
+
+
+def stripe_client(api_base: str, api_key: str) -> "_stripe_client.StripeClient":
+    """A client like the plugin's: `stripe_client(url, key).PaymentMethod.retrieve("pm_...")`."""
+    return _stripe_client.StripeClient(api_key, api_base)
 
 
 def create_card(api_base: str, api_key: str, email: str, number: str = GOOD_CARD,
                 customer_id: Optional[str] = None) -> StripeCard:
     """A Stripe customer (new unless given) with `number` attached as a PaymentMethod."""
-    options = stripe_options(api_base, api_key)
+    client = stripe_client(api_base, api_key)
     if customer_id is None:
-        customer_id = stripe.Customer.create(email=email, **options)["id"]
-    method = stripe.PaymentMethod.create(
-        type="card", card={"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-        **options,
-    )
-    stripe.PaymentMethod.attach(method["id"], customer=customer_id, **options)
+        customer_id = client.Customer.create(email=email)["id"]
+    method = client.PaymentMethod.create(
+        type="card", card={"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"})
+    client.PaymentMethod.attach(method["id"], customer=customer_id)
     return StripeCard(customer_id, method["id"])
 
 
 def payment_intents(api_base: str, api_key: str, customer_id: str):
     """All PaymentIntents of a customer (localstripe cannot filter: list all, filter here)."""
-    options = stripe_options(api_base, api_key)
-    return [intent for intent in stripe.PaymentIntent.list(limit=100, **options).auto_paging_iter()
-            if intent.get("customer") == customer_id]
+    intents = stripe_client(api_base, api_key).PaymentIntent.auto_paging_iter(limit=100)
+    return [intent for intent in intents if intent.get("customer") == customer_id]
 
 
 def variant_from_global_id(global_id: str):

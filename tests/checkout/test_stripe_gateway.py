@@ -12,7 +12,7 @@ from saleor.payment.interface import PaymentData
 from saleor.payment.models import Payment
 
 from saleor_subscriptions import GATEWAY_ID
-from saleor_subscriptions.config import load_settings, parse_settings
+from saleor_subscriptions.config import load_settings
 from saleor_subscriptions.gateway import stripe_client
 from saleor_subscriptions.gateway.checkout_charge import intent_params
 from saleor_subscriptions.gateway.customers import get_or_create_customer
@@ -190,11 +190,9 @@ def test_live_stripe_also_asks_for_off_session_use():
     data = PaymentData(amount=Decimal("12.50"), currency="USD", billing=None, shipping=None,
                        order_id=None, customer_ip_address=None, customer_email="a@example.com",
                        token="pm_1")
-    on_stripe = intent_params(parse_settings(True, [{"name": "Stripe secret key",
-                                                    "value": KEY}]), data, "cus_1")
+    on_stripe = intent_params(stripe_client.StripeClient(KEY), data, "cus_1")
     assert on_stripe["setup_future_usage"] == "off_session" and on_stripe["amount"] == 1250
-    local = parse_settings(True, [{"name": "Stripe secret key", "value": KEY},
-                                  {"name": "Stripe API base URL", "value": "http://127.0.0.1:1"}])
+    local = stripe_client.StripeClient(KEY, "http://127.0.0.1:1")
     assert "setup_future_usage" not in intent_params(local, data, "cus_1")
 
 
@@ -207,15 +205,15 @@ def test_live_stripe_also_asks_for_off_session_use():
 def test_concurrent_checkouts_of_one_user_make_one_customer(
         keep_committed_data, transactional_db, plugin_on):
     user = create_user("twice@example.com")
-    options = stripe_client.from_settings(load_settings())
-    known = {c["id"] for c in stripe.Customer.list(limit=100, **options).auto_paging_iter()}
+    client = stripe_client.from_settings(load_settings())
+    known = {c["id"] for c in client.Customer.auto_paging_iter(limit=100)}
     start = threading.Barrier(3)
     found, errors = [], []
 
     def checkout():
         try:
             start.wait()
-            found.append(get_or_create_customer(options, User.objects.get(pk=user.pk), user.email))
+            found.append(get_or_create_customer(client, User.objects.get(pk=user.pk), user.email))
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
@@ -229,5 +227,5 @@ def test_concurrent_checkouts_of_one_user_make_one_customer(
     assert errors == []
     assert len(found) == 3 and len(set(found)) == 1
     assert StripeCustomer.objects.get(user=user).customer_id == found[0]
-    new = {c["id"] for c in stripe.Customer.list(limit=100, **options).auto_paging_iter()} - known
+    new = {c["id"] for c in client.Customer.auto_paging_iter(limit=100)} - known
     assert new == {found[0]}

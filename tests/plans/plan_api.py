@@ -27,7 +27,8 @@ mutation($input: SubscriptionPlanCreateInput!) {
 def switch_plugin(staff_api, active):
     staff_api.mutate(PLUGIN_UPDATE, {"id": PLUGIN_ID, "input": {
         "active": active,
-        "configuration": [{"name": "Stripe secret key", "value": "sk_test_plans"}],
+        "configuration": [{"name": "Stripe secret key", "value": "sk_test_plans"},
+                          {"name": "Stripe publishable key", "value": "pk_test_plans"}],
     }})
 
 

@@ -47,7 +47,8 @@ def stored():
 def configured(staff_api):
     """A saved, valid, switched-on configuration: the state bad updates must not touch."""
     body = update(staff_api, active=True, **{
-        "Stripe secret key": SECRET, "Payment retry schedule": "12h,2,5",
+        "Stripe secret key": SECRET, "Stripe publishable key": "pk_test_51Hplanpublic1234",
+        "Payment retry schedule": "12h,2,5",
         "Action after the last failed retry": "pause", "Renewal batch size": "50",
         "Stripe API base URL": "http://127.0.0.1:8420",
     })

@@ -34,6 +34,7 @@ class Renewals:
     def configure(self, active=True, **values):
         values.setdefault("Stripe secret key", STRIPE_TEST_KEY)
         values.setdefault("Stripe API base URL", self.localstripe.url)
+        values.setdefault("Stripe publishable key", "pk_test_subscriptions")
         configure_plugin(self.staff_api, active=active, **values)
 
     def card(self, number=rf.GOOD_CARD, customer_id=None):

@@ -48,6 +48,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--stripe-secret-key", default="sk_test_demo")
+        parser.add_argument("--stripe-publishable-key", default="pk_test_demo")
         parser.add_argument("--stripe-api-base", default="")
 
     def handle(self, *args, **options):
@@ -60,8 +61,10 @@ class Command(BaseCommand):
             admin.save(update_fields=["password"])
         api = ApiClient()
         staff = api.as_user(login(api, ADMIN_EMAIL, ADMIN_PASSWORD))
-        configure_plugin(staff, **{"Stripe secret key": options["stripe_secret_key"],
-                                   "Stripe API base URL": options["stripe_api_base"]})
+        configure_plugin(staff, **{
+            "Stripe secret key": options["stripe_secret_key"],
+            "Stripe publishable key": options["stripe_publishable_key"],
+            "Stripe API base URL": options["stripe_api_base"]})
         if ProductVariant.objects.filter(sku="COFFEE-250G").exists():
             self.stdout.write("Demo store already exists; plugin configuration refreshed.")
             return

@@ -1,5 +1,4 @@
 """A storefront buys a subscription from the running demo over HTTP; staff then see it."""
-import stripe
 from django.core.management.base import BaseCommand, CommandError
 
 from ...config import load_settings
@@ -35,10 +34,9 @@ class Command(BaseCommand):
                 plan["name"], plan["price"]["amount"], plan["oneOffPrice"]["amount"]))
         plan = plans[0]
         settings = load_settings()
-        method = stripe.PaymentMethod.create(
+        method = stripe_client.from_settings(settings).PaymentMethod.create(
             type="card", card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2034,
-                               "cvc": "123"},
-            **stripe_client.from_settings(settings))
+                               "cvc": "123"})
         result = storefront.buy(api, plan["variantId"], plan["id"], method["id"],
                                 email="smoke@example.com")
         if result["checkoutErrors"] or not result["order"]:
