@@ -13,11 +13,11 @@ from .mutations.lifecycle import (
     SubscriptionCancelUndo,
     SubscriptionChangePlan,
     SubscriptionChangePlanCancel,
+    SubscriptionChangePlanPreview,
     SubscriptionExtendPeriod,
     SubscriptionNextBillingDateUpdate,
     SubscriptionPause,
     SubscriptionPaymentMethodUpdate,
-    SubscriptionPlanChangeQuote,
     SubscriptionReactivate,
     SubscriptionRefund,
     SubscriptionResume,
@@ -36,12 +36,13 @@ from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, Subscript
 
 class SubscriptionQueries(graphene.ObjectType):
     subscription_change_plan_preview = graphene.Field(
-        SubscriptionPlanChangeQuote,
+        SubscriptionChangePlanPreview,
         id=graphene.ID(required=True),
         plan_id=graphene.ID(required=True),
         quantity=graphene.Int(required=True),
         immediately=graphene.Boolean(default_value=False),
-        description="The exact amounts of a plan change before the customer confirms it.",
+        description="The exact amounts of a plan change before the customer confirms it, or "
+        "why it would be refused.",
     )
     checkout_subscription_plans = graphene.List(
         graphene.NonNull(CheckoutLineSubscriptionPlan),
