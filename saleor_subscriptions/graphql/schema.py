@@ -1,9 +1,9 @@
 """Queries and mutations the plugin adds to Saleor's schema."""
 import graphene
-from saleor.graphql.core.fields import FilterInputConnectionField, PrefetchingConnectionField
 
 from ..models import SubscriptionPlan as PlanModel
 from . import permissions
+from .connections import CheckedConnectionField, CheckedFilterConnectionField
 from .filters import SubscriptionFilterInput
 from .ids import decode_pk
 from .mutations.checkout import CheckoutLineSubscriptionPlanSet
@@ -49,7 +49,7 @@ class SubscriptionQueries(graphene.ObjectType):
         checkout_id=graphene.ID(required=True),
         description="The plan chosen for each line of a checkout (null plan: bought once).",
     )
-    subscription_plans = PrefetchingConnectionField(
+    subscription_plans = CheckedConnectionField(
         SubscriptionPlan,
         variant_id=graphene.ID(description="Only the plans of this product variant."),
         product_id=graphene.ID(description="Only the plans of this product's variants."),
@@ -65,7 +65,7 @@ class SubscriptionQueries(graphene.ObjectType):
         description="One active subscription plan; open to visitors (archived ones too for "
         "MANAGE_PRODUCTS).",
     )
-    my_subscriptions = PrefetchingConnectionField(
+    my_subscriptions = CheckedConnectionField(
         CustomerSubscription, description="The signed-in customer's own subscriptions."
     )
     customer_subscription = graphene.Field(
@@ -73,7 +73,7 @@ class SubscriptionQueries(graphene.ObjectType):
         id=graphene.ID(required=True),
         description="One subscription, for its owner or staff with MANAGE_ORDERS.",
     )
-    customer_subscriptions = FilterInputConnectionField(
+    customer_subscriptions = CheckedFilterConnectionField(
         CustomerSubscription,
         filter=SubscriptionFilterInput(),
         description="All subscriptions, for staff with MANAGE_ORDERS.",

@@ -226,3 +226,12 @@ def test_retry_schedule_errors_read_as_days_and_hours(staff_api, subscriptions_o
     assert error["message"] == (
         "Retry delays are counted from the first failure and must increase: 1 day 12 hours "
         "is not after 2 days.")
+
+
+@pytest.mark.parametrize("arguments", ['first: 366', 'last: -1', 'first: 5, after: "0"',
+                                       'first: 5, before: "AA=="', 'first: 5, after: "bm90IGpzb24="'])
+@pytest.mark.parametrize("field", ["mySubscriptions", "customerSubscriptions", "subscriptionPlans"])
+def test_bad_pagination_is_a_graphql_error_not_a_crash(staff_api, field, arguments):
+    body = staff_api.raw("{ %s(%s) { edges { node { id } } } }" % (field, arguments))
+    (error,) = body["errors"]
+    assert error["extensions"]["exception"]["code"] == "GraphQLError", error

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Dict
 
 from graphene import Node
+from graphql import parse
 
 from saleor_subscriptions.models import (
     CheckoutLinePlan,
@@ -88,7 +89,7 @@ def build(localstripe) -> World:
     for who, email in (("owner", owner.email), ("other customer", "matrix-other@example.com")):
         world.clients[who] = ApiClient().as_user(login(ApiClient(), email))
     sets = [(p,) for p in PERMISSIONS] + [tuple(q for q in PERMISSIONS if q != p)
-                                          for p in PERMISSIONS] + [("MANAGE_DISCOUNTS",)]
+                                          for p in PERMISSIONS] + [("MANAGE_DISCOUNTS",), PERMISSIONS]
     for number, perms in enumerate(sets):
         email = "matrix-staff%d@example.com" % number
         create_user(email, staff=True, permissions=[CODENAMES[p] for p in perms])
@@ -125,3 +126,19 @@ def build(localstripe) -> World:
         order=Node.to_global_id("Order", 10 ** 6),
     )
     return world
+
+
+def fields_of_ours():
+    """Query/Mutation fields in schema.graphql that Saleor's own schema does not have."""
+    from pathlib import Path
+
+    from saleor.graphql.api import schema as saleor_schema
+
+    printed = parse((Path(__file__).parents[2] / "schema.graphql").read_text())
+    ours = set()
+    for definition in printed.definitions:
+        name = getattr(getattr(definition, "name", None), "value", None)
+        if name in ("Query", "Mutation"):
+            saleor_type = saleor_schema.get_type(name)
+            ours |= {f.name.value for f in definition.fields} - set(saleor_type.fields)
+    return ours
