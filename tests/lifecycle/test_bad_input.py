@@ -235,3 +235,22 @@ def test_bad_pagination_is_a_graphql_error_not_a_crash(staff_api, field, argumen
     body = staff_api.raw("{ %s(%s) { edges { node { id } } } }" % (field, arguments))
     (error,) = body["errors"]
     assert error["extensions"]["exception"]["code"] == "GraphQLError", error
+
+
+ADDRESS_UPDATE = """
+mutation($id: ID!, $address: AddressInput) {
+  subscriptionAddressUpdate(id: $id, shippingAddress: $address) {
+    subscriptionErrors { field code message }
+  }
+}"""
+
+
+@pytest.mark.parametrize("field", ["streetAddress1", "city", "firstName", "postalCode"])
+def test_control_characters_in_an_address_are_refused(customer_api, subscription, gid, field):
+    address = {"firstName": "Ada", "lastName": "L", "streetAddress1": "1 Main St",
+               "city": "AUSTIN", "postalCode": "73301", "country": "US", "countryArea": "TX"}
+    address[field] = "1\x00"
+    before = snapshot(subscription)
+    body = customer_api.raw(ADDRESS_UPDATE, {"id": gid(subscription), "address": address})
+    assert typed(body, "subscriptionAddressUpdate") == [("shippingAddress", "INVALID")]
+    assert snapshot(subscription) == before

@@ -12,6 +12,8 @@ from saleor.graphql.core.scalars import Decimal as DecimalScalar
 from saleor.graphql.core.types import Money
 
 from ...config import require_active
+from ...domain.text import text_problem
+from ...error_codes import SubscriptionErrorCode
 from ...services.lifecycle import Actor, cancel, details, pause, plan_change, refund, staff
 from .. import permissions
 from ..errors import SubscriptionError, subscription_errors
@@ -19,6 +21,8 @@ from ..ids import pk_or_error
 from ..types import CustomerSubscription
 from .plans import get_plan_or_error
 
+#: Saleor's address columns hold 256 characters.
+ADDRESS_TEXT_LENGTH = 256
 SubscriptionCancelReasonEnum = graphene.Enum(
     "SubscriptionCancelReason", [(reason.upper(), reason) for reason in cancel.REASONS])
 
@@ -173,9 +177,22 @@ class SubscriptionAddressUpdate(_LifecycleMutation, I18nMixin):
     @classmethod
     def change(cls, subscription_id, actor, now, settings, shipping_address=None,
                billing_address=None):
+        for field, address in (("shipping_address", shipping_address),
+                               ("billing_address", billing_address)):
+            _check_address_texts(field, address or {})
         shipping = cls.validate_address(shipping_address) if shipping_address else None
         billing = cls.validate_address(billing_address) if billing_address else None
         return details.change_addresses(subscription_id, actor, now, shipping, billing)
+
+
+def _check_address_texts(field: str, address) -> None:
+    # Saleor's address normalisation fails on control characters with a KeyError.
+    for value in address.values():
+        problem = isinstance(value, str) and text_problem(value, ADDRESS_TEXT_LENGTH,
+                                                          single_line=True)
+        if problem:
+            raise ValidationError({field: ValidationError(
+                problem, code=SubscriptionErrorCode.INVALID.value)})
 
 
 class SubscriptionPlanChangeQuote(graphene.ObjectType):
