@@ -97,6 +97,31 @@ def _as_bool(value) -> bool:
     return bool(value)
 
 
+#: Longest setting value: Stripe keys and URLs are far shorter.
+MAX_VALUE_LENGTH = 1000
+
+
+def check_items(items: List[Dict]) -> None:
+    """Refuse names the plugin does not have (a typo would otherwise be dropped silently) and
+    values PostgreSQL's jsonb can't store; raises ValidationError keyed by the item's name."""
+    from .domain.text import text_problem
+
+    known = {item["name"] for item in DEFAULT_CONFIGURATION}
+    errors = {}
+    for item in items or []:
+        name, value = str(item.get("name")), item.get("value")
+        if name not in known:
+            errors[name] = ValidationError(
+                "Unknown setting %r; the settings are: %s." % (name, ", ".join(sorted(known))),
+                code=SubscriptionErrorCode.INVALID.value)
+            continue
+        problem = text_problem(str(value or ""), MAX_VALUE_LENGTH)
+        if problem:
+            errors[name] = ValidationError(problem, code=SubscriptionErrorCode.INVALID.value)
+    if errors:
+        raise ValidationError(errors)
+
+
 def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSettings:
     """Validate and parse the stored items; raises ValidationError keyed by field name."""
     values = {item["name"]: item.get("value") for item in DEFAULT_CONFIGURATION}
@@ -106,7 +131,7 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
     except ValueError as error:
         raise ValidationError(
             {Field.RETRY_SCHEDULE: ValidationError(
-                str(error), code=SubscriptionErrorCode.INVALID.value
+                str(error).rstrip(".") + ".", code=SubscriptionErrorCode.INVALID.value
             )}
         )
     api_base = str(values[Field.STRIPE_API_BASE] or "").strip().rstrip("/")

@@ -18,4 +18,5 @@ class SubscriptionErrorCode(Enum):
     NOT_ALLOWED = "not_allowed"
     SAME_PLAN = "same_plan"
     OTHER_FAMILY = "other_family"
+    OTHER_PRODUCT = "other_product"
     AMOUNT_TOO_HIGH = "amount_too_high"

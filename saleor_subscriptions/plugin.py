@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 
 from . import PLUGIN_ID
-from .config import DEFAULT_CONFIGURATION, Field, parse_settings
+from .config import DEFAULT_CONFIGURATION, Field, check_items, parse_settings
 from .config_stripe import validate_stripe_settings
 
 _STRING = ConfigurationTypeField.STRING
@@ -119,6 +119,7 @@ class SubscriptionsPlugin(BasePlugin):
             plugin_configuration.active = cls.DEFAULT_ACTIVE
         plugin_configuration.name = cls.PLUGIN_NAME
         try:
+            check_items(cleaned_data.get("configuration"))
             return super().save_plugin_configuration(plugin_configuration, cleaned_data)
         except ValidationError:
             if first_save:

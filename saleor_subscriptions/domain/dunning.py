@@ -26,7 +26,20 @@ def _parse_entry(entry: str) -> timedelta:
             "hours (12h) or minutes (30m)"
         )
     number, suffix = match.groups()
+    if len(number) > 6:  # far beyond the 60-day limit, and beyond what timedelta holds
+        raise ValueError(f"Retry delays cannot exceed 60 days, got {entry!r}")
     return timedelta(**{_UNITS[suffix.lower()]: int(number)})
+
+
+def describe(delay: timedelta) -> str:
+    """A delay as people write it: "2 days", "1 day 12 hours", "30 minutes"."""
+    minutes = int(delay.total_seconds() // 60)
+    parts = []
+    for size, unit in ((24 * 60, "day"), (60, "hour"), (1, "minute")):
+        count, minutes = divmod(minutes, size)
+        if count:
+            parts.append("%d %s%s" % (count, unit, "" if count == 1 else "s"))
+    return " ".join(parts) or "0 days"
 
 
 def parse_retry_schedule(text: str) -> Tuple[timedelta, ...]:
@@ -38,13 +51,13 @@ def parse_retry_schedule(text: str) -> Tuple[timedelta, ...]:
         raise ValueError(f"At most {MAX_RETRIES} retries are allowed, got {len(delays)}")
     for position, delay in enumerate(delays):
         if delay <= timedelta(0):
-            raise ValueError(f"Retry delays must be positive, got {delay}")
+            raise ValueError(f"Retry delays must be positive, got {describe(delay)}")
         if delay > MAX_RETRY_DELAY:
-            raise ValueError(f"Retry delays cannot exceed 60 days, got {delay}")
+            raise ValueError(f"Retry delays cannot exceed 60 days, got {describe(delay)}")
         if position and delay <= delays[position - 1]:
             raise ValueError(
                 "Retry delays are counted from the first failure and must increase: "
-                f"{delay} is not after {delays[position - 1]}"
+                f"{describe(delay)} is not after {describe(delays[position - 1])}"
             )
     return delays
 

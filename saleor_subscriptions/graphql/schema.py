@@ -1,8 +1,8 @@
 """Queries and mutations the plugin adds to Saleor's schema."""
 import graphene
-from saleor.graphql.core.fields import FilterInputConnectionField, PrefetchingConnectionField
 
 from . import permissions
+from .connections import CheckedConnectionField, CheckedFilterConnectionField
 from .filters import SubscriptionFilterInput
 from .ids import decode_pk
 from .mutations.accounts import ConfirmAccount, CreateToken
@@ -13,11 +13,11 @@ from .mutations.lifecycle import (
     SubscriptionCancelUndo,
     SubscriptionChangePlan,
     SubscriptionChangePlanCancel,
+    SubscriptionChangePlanPreview,
     SubscriptionExtendPeriod,
     SubscriptionNextBillingDateUpdate,
     SubscriptionPause,
     SubscriptionPaymentMethodUpdate,
-    SubscriptionPlanChangeQuote,
     SubscriptionReactivate,
     SubscriptionRefund,
     SubscriptionResume,
@@ -35,7 +35,7 @@ from .mutations.renewals import SubscriptionRelease, SubscriptionRenewNow, Subsc
 from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, SubscriptionPlan
 
 
-class SignedInConnectionField(PrefetchingConnectionField):
+class SignedInConnectionField(CheckedConnectionField):
     """A connection that is null for anonymous callers, as Saleor's `me` is.
 
     (Saleor's connection fields read a resolver's None as "the whole table", so the resolver
@@ -57,12 +57,13 @@ def _shown(plan, shown_pks):
 
 class SubscriptionQueries(graphene.ObjectType):
     subscription_change_plan_preview = graphene.Field(
-        SubscriptionPlanChangeQuote,
+        SubscriptionChangePlanPreview,
         id=graphene.ID(required=True),
         plan_id=graphene.ID(required=True),
         quantity=graphene.Int(required=True),
         immediately=graphene.Boolean(default_value=False),
-        description="The exact amounts of a plan change before the customer confirms it.",
+        description="The exact amounts of a plan change before the customer confirms it, or "
+        "why it would be refused.",
     )
     checkout_subscription_plans = graphene.List(
         graphene.NonNull(CheckoutLineSubscriptionPlan),
@@ -71,7 +72,7 @@ class SubscriptionQueries(graphene.ObjectType):
         "for an unknown checkout and for a customer's checkout asked by anyone but that "
         "customer or staff with MANAGE_CHECKOUTS.",
     )
-    subscription_plans = PrefetchingConnectionField(
+    subscription_plans = CheckedConnectionField(
         SubscriptionPlan,
         variant_id=graphene.ID(description="Only the plans of this product variant."),
         product_id=graphene.ID(description="Only the plans of this product's variants."),
@@ -97,7 +98,7 @@ class SubscriptionQueries(graphene.ObjectType):
         id=graphene.ID(required=True),
         description="One subscription, for its owner or staff with MANAGE_ORDERS.",
     )
-    customer_subscriptions = FilterInputConnectionField(
+    customer_subscriptions = CheckedFilterConnectionField(
         CustomerSubscription,
         filter=SubscriptionFilterInput(),
         description="All subscriptions, for staff with MANAGE_ORDERS.",

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from ..domain.money import minor_units, quantize
 from ..domain.periods import MAX_INTERVAL_COUNT, IntervalUnit
+from ..domain.text import text_problem
 from ..error_codes import SubscriptionErrorCode
 from ..models import SubscriptionPlan
 
@@ -94,10 +95,11 @@ def _text(errors: _Errors, data: Mapping, field: str, current: str, max_length: 
             errors.add(field, "This field is required.", REQUIRED)
         return current
     value = str(data[field]).strip()
+    problem = text_problem(value, max_length, single_line=True)
     if required and not value:
         errors.add(field, "Must not be blank.", REQUIRED)
-    elif len(value) > max_length:
-        errors.add(field, "At most %d characters." % max_length)
+    elif problem:
+        errors.add(field, problem)
     return value
 
 

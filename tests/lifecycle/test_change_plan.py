@@ -23,7 +23,8 @@ mutation($id: ID!, $plan: ID!, $quantity: Int!, $now: Boolean) {
 PREVIEW = """
 query($id: ID!, $plan: ID!, $quantity: Int!) {
   subscriptionChangePlanPreview(id: $id, planId: $plan, quantity: $quantity) {
-    kind applies chargeNow { amount } credit { amount }
+    quote { kind applies chargeNow { amount } credit { amount } }
+    subscriptionErrors { field code }
   }
 }"""
 MID_PERIOD = "2030-01-16 22:00:00"  # half of Jan 1 10:00 -> Feb 1 10:00 remains
@@ -56,9 +57,9 @@ def test_upgrade_charges_the_prorated_difference_now(customer_api, customer, sto
     subscription = subscribe(store, customer, tiers["basic"], plugin_on)
     sid, medium = ids(subscription, tiers["medium"])
     preview = customer_api.execute(PREVIEW, {"id": sid, "plan": medium, "quantity": 1})
-    assert preview["subscriptionChangePlanPreview"] == {
+    assert preview["subscriptionChangePlanPreview"] == {"quote": {
         "kind": "upgrade", "applies": "now", "chargeNow": {"amount": 5.0},
-        "credit": {"amount": 0.0}}
+        "credit": {"amount": 0.0}}, "subscriptionErrors": []}
     result = customer_api.execute(CHANGE, {"id": sid, "plan": medium, "quantity": 1})[
         "subscriptionChangePlan"]
     assert result["subscriptionErrors"] == []

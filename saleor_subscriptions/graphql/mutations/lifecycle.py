@@ -3,6 +3,7 @@ reactivate, pause, resume, skip the next renewal."""
 from datetime import datetime, timezone
 
 import graphene
+from django.core.exceptions import ValidationError
 from saleor.core.permissions import OrderPermissions
 from saleor.graphql.account.i18n import I18nMixin
 from saleor.graphql.account.types import AddressInput
@@ -11,13 +12,17 @@ from saleor.graphql.core.scalars import Decimal as DecimalScalar
 from saleor.graphql.core.types import Money
 
 from ...config import require_active
+from ...domain.text import text_problem
+from ...error_codes import SubscriptionErrorCode
 from ...services.lifecycle import Actor, cancel, details, pause, plan_change, refund, staff
 from .. import permissions
-from ..errors import SubscriptionError
+from ..errors import SubscriptionError, subscription_errors
 from ..ids import pk_or_error
 from ..types import CustomerSubscription
 from .plans import get_plan_or_error
 
+#: Saleor's address columns hold 256 characters.
+ADDRESS_TEXT_LENGTH = 256
 SubscriptionCancelReasonEnum = graphene.Enum(
     "SubscriptionCancelReason", [(reason.upper(), reason) for reason in cancel.REASONS])
 
@@ -175,9 +180,22 @@ class SubscriptionAddressUpdate(_LifecycleMutation, I18nMixin):
     @classmethod
     def change(cls, subscription_id, actor, now, settings, shipping_address=None,
                billing_address=None):
+        for field, address in (("shipping_address", shipping_address),
+                               ("billing_address", billing_address)):
+            _check_address_texts(field, address or {})
         shipping = cls.validate_address(shipping_address) if shipping_address else None
         billing = cls.validate_address(billing_address) if billing_address else None
         return details.change_addresses(subscription_id, actor, now, shipping, billing)
+
+
+def _check_address_texts(field: str, address) -> None:
+    # Saleor's address normalisation fails on control characters with a KeyError.
+    for value in address.values():
+        problem = isinstance(value, str) and text_problem(value, ADDRESS_TEXT_LENGTH,
+                                                          single_line=True)
+        if problem:
+            raise ValidationError({field: ValidationError(
+                problem, code=SubscriptionErrorCode.INVALID.value)})
 
 
 class SubscriptionPlanChangeQuote(graphene.ObjectType):
@@ -193,12 +211,28 @@ class SubscriptionPlanChangeQuote(graphene.ObjectType):
         description = "What a plan change does and costs, before the customer confirms."
 
 
+class SubscriptionChangePlanPreview(graphene.ObjectType):
+    quote = graphene.Field(SubscriptionPlanChangeQuote,
+                           description="What the change would do; null when it is refused.")
+    subscription_errors = graphene.List(
+        graphene.NonNull(SubscriptionError), required=True,
+        description="Why the change would be refused (the mutation's errors).")
+
+    class Meta:
+        description = "A plan change previewed: its quote, or why it is not possible."
+
+
 def resolve_plan_change_preview(info, id, plan_id, quantity, immediately=False):
-    settings = require_active()
-    subscription = permissions.get_subscription_or_error(info.context, id)
-    plan = get_plan_or_error(plan_id, field="plan_id")
-    return plan_change.quote(subscription, plan, quantity, datetime.now(timezone.utc), settings,
-                             immediately)
+    try:
+        settings = require_active()
+        subscription = permissions.get_subscription_or_error(info.context, id)
+        plan = get_plan_or_error(plan_id, field="plan_id")
+        offer = plan_change.quote(subscription, plan, quantity, datetime.now(timezone.utc),
+                                  settings, immediately)
+    except ValidationError as error:
+        return SubscriptionChangePlanPreview(quote=None,
+                                             subscription_errors=subscription_errors(error))
+    return SubscriptionChangePlanPreview(quote=offer, subscription_errors=[])
 
 
 class SubscriptionChangePlan(_LifecycleMutation):

@@ -5,6 +5,8 @@ from django.db import transaction
 
 from ...domain import periods
 from ...domain.states import Status, ensure_transition
+from ...domain.text import REASON_TEXT_LENGTH, text_problem
+from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription
 from ..events import record_event
 from . import Actor, lock, refuse
@@ -18,6 +20,9 @@ def cancel(subscription_id: int, actor: Actor, now: datetime, *, immediately: bo
            ) -> Subscription:
     """refund_unused (the store's setting): refund the unused part of the period after an
     immediate cancellation."""
+    problem = text_problem(reason_text, REASON_TEXT_LENGTH)
+    if problem:
+        raise refuse(problem, SubscriptionErrorCode.INVALID, field="reason_text")
     period = None
     with transaction.atomic():
         subscription = _cancel(subscription_id, actor, now, immediately, reason, reason_text)
@@ -37,7 +42,7 @@ def _cancel(subscription_id, actor, now, immediately, reason, reason_text) -> Su
         raise refuse("The subscription is already %s." % subscription.status)
     if reason not in REASONS:
         raise refuse("Unknown reason %r." % reason, field="reason")
-    subscription.cancel_reason, subscription.cancel_reason_text = reason, reason_text[:2000]
+    subscription.cancel_reason, subscription.cancel_reason_text = reason, reason_text
     if not immediately:
         if subscription.cancel_at_period_end:
             raise refuse("The subscription is already set to end on %s."

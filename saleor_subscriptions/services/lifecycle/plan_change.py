@@ -20,9 +20,12 @@ from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription, SubscriptionPlan
 from .. import plans
 from ..events import record_event
+from ..plan_admin import MAX_AMOUNT
 from . import Actor, lock, refuse
 
 UPGRADE, DOWNGRADE = "upgrade", "downgrade"
+#: Units per period a plan change may ask for.
+MAX_QUANTITY = 10000
 NOW, PERIOD_END = "now", "period_end"
 
 
@@ -41,8 +44,9 @@ def quote(subscription: Subscription, plan: SubscriptionPlan, quantity: int, now
           settings, immediately: bool = False) -> PlanChangeQuote:
     """What the change would do and cost; raises the typed refusal when it is not allowed."""
     current = subscription.plan
-    if quantity < 1:
-        raise refuse("Quantity must be at least 1.", SubscriptionErrorCode.INVALID, "quantity")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise refuse("Quantity must be from 1 to %d." % MAX_QUANTITY,
+                     SubscriptionErrorCode.INVALID, "quantity")
     if plan.pk == current.pk and quantity == subscription.quantity:
         raise refuse("The subscription is already on this plan and quantity.",
                      SubscriptionErrorCode.SAME_PLAN, "plan_id")
@@ -52,6 +56,11 @@ def quote(subscription: Subscription, plan: SubscriptionPlan, quantity: int, now
     if plan.pk != current.pk and (not current.family or plan.family != current.family):
         raise refuse("Plans can only change within the same plan family.",
                      SubscriptionErrorCode.OTHER_FAMILY, "plan_id")
+    if plan.pk != current.pk and plan.variant.product_id != current.variant.product_id:
+        # A family is a product's tiers (sizes, amounts): another product would be another
+        # subscription, with its own stock and shipping; the store sells it as a new one.
+        raise refuse("Plan %s sells another product: subscribe to it separately." % plan.name,
+                     SubscriptionErrorCode.OTHER_PRODUCT, "plan_id")
     if plan.currency != subscription.currency:
         raise refuse("Plan %s is priced in another currency." % plan.name,
                      SubscriptionErrorCode.CURRENCY_MISMATCH, "plan_id")
@@ -61,6 +70,12 @@ def quote(subscription: Subscription, plan: SubscriptionPlan, quantity: int, now
     old_total = pricing.recurring_charge(subscription.unit_price, subscription.quantity)
     new_unit = plans.plan_unit_price(plan)
     new_total = pricing.recurring_charge(new_unit, quantity)
+    if new_total.amount > MAX_AMOUNT:
+        raise refuse("%d units of plan %s cost more than one order can hold." % (quantity, plan.name),
+                     SubscriptionErrorCode.INVALID, "quantity")
+    if not subscription.current_period_start <= now < subscription.current_period_end:
+        raise refuse("The current period is not running (a renewal is due): try again once it "
+                     "has renewed.")
     upgrade = (pricing.monthly_value(new_total, plan.interval)
                > pricing.monthly_value(old_total, current.interval))
     zero = Money(0, subscription.currency)

@@ -6,10 +6,11 @@ from typing import Optional
 from django.db import transaction
 from prices import Money
 
-from ...domain.money import quantize
+from ...domain.money import minor_units, quantize
 from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription
 from ..events import record_event
+from ..plan_admin import MAX_AMOUNT
 from . import Actor, lock, refuse
 
 
@@ -20,6 +21,15 @@ def subscription_order_ids(subscription: Subscription) -> set:
     if subscription.origin_order_id:
         ids.add(subscription.origin_order_id)
     return ids
+
+
+def _check_amount(amount: Decimal, currency: str) -> None:
+    """A positive, finite amount with the currency's decimals (NaN, Infinity and 1e30 are
+    Decimals too); anything above MAX_AMOUNT is more than any payment."""
+    if not (amount.is_finite() and 0 < amount <= MAX_AMOUNT) or quantize(amount, currency) != amount:
+        raise refuse("Give a positive amount in %s, with at most %d decimal places."
+                     % (currency, minor_units(currency)), SubscriptionErrorCode.INVALID,
+                     field="amount")
 
 
 def refund(subscription_id: int, actor: Actor, now: datetime, order_id: int,
@@ -34,6 +44,8 @@ def refund(subscription_id: int, actor: Actor, now: datetime, order_id: int,
     )
 
     subscription = Subscription.objects.get(pk=subscription_id)
+    if amount is not None:
+        _check_amount(amount, subscription.currency)
     if order_id not in subscription_order_ids(subscription):
         raise refuse("The order is not one of this subscription's orders.",
                      SubscriptionErrorCode.NOT_FOUND, field="order_id")
@@ -43,9 +55,7 @@ def refund(subscription_id: int, actor: Actor, now: datetime, order_id: int,
         raise refuse("Nothing was paid on this order.", SubscriptionErrorCode.INVALID,
                      field="order_id")
     amount = payment.captured_amount if amount is None else amount
-    if amount <= 0 or quantize(amount, payment.currency) != amount:
-        raise refuse("Give a positive amount in %s." % payment.currency,
-                     SubscriptionErrorCode.INVALID, field="amount")
+    _check_amount(amount, payment.currency)
     if amount > payment.captured_amount:
         raise refuse("At most %s %s can be refunded." % (payment.captured_amount, payment.currency),
                      SubscriptionErrorCode.AMOUNT_TOO_HIGH, field="amount")

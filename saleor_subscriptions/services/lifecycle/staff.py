@@ -1,5 +1,5 @@
 """Staff-only changes: move the next billing date, extend a period for free (goodwill)."""
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from django.db import transaction
 
@@ -10,6 +10,16 @@ from ..events import record_event
 from . import Actor, lock, refuse
 
 MAX_EXTENSION_DAYS = 366
+#: How far ahead staff may move a billing date (10 years): later dates would outgrow the
+#: calendar once periods are added to them (year 9999 + 1 month).
+MAX_DAYS_AHEAD = timedelta(days=3653)
+
+
+def _in_window(when: datetime, now: datetime) -> bool:
+    try:
+        return now < when.astimezone(timezone.utc) <= now + MAX_DAYS_AHEAD
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        return False
 
 
 def _ensure_billable(subscription: Subscription) -> None:
@@ -20,10 +30,14 @@ def _ensure_billable(subscription: Subscription) -> None:
 @transaction.atomic
 def move_next_billing(subscription_id: int, actor: Actor, now: datetime,
                       when: datetime) -> Subscription:
-    """Bill next at `when` (in the future); later periods follow from there."""
-    if when.tzinfo is None or when <= now:
-        raise refuse("The next billing date must be in the future.",
+    """Bill next at `when` (in the future, at most 10 years ahead); later periods follow."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        # Whose midnight would a date without a time zone be? Ask instead of guessing.
+        raise refuse("Give the date with its time zone, e.g. 2030-01-31T10:00:00Z.",
                      SubscriptionErrorCode.INVALID, field="date")
+    if not _in_window(when, now):
+        raise refuse("The next billing date must be in the future and at most %d days ahead."
+                     % MAX_DAYS_AHEAD.days, SubscriptionErrorCode.INVALID, field="date")
     subscription = lock(subscription_id)
     _ensure_billable(subscription)
     previous = subscription.next_billing_at
@@ -44,6 +58,9 @@ def extend_period(subscription_id: int, actor: Actor, now: datetime, days: int) 
     subscription = lock(subscription_id)
     _ensure_billable(subscription)
     shift = timedelta(days=days)
+    if subscription.next_billing_at + shift > now + MAX_DAYS_AHEAD:
+        raise refuse("The next billing date may be at most %d days ahead."
+                     % MAX_DAYS_AHEAD.days, SubscriptionErrorCode.INVALID, field="days")
     subscription.current_period_end += shift
     subscription.next_billing_at += shift
     subscription.anchor_at += shift
