@@ -92,6 +92,7 @@ def renew_due_subscriptions(
     from .lifecycle.pause import resume_due
 
     resume_due(now)
+    charging.reconcile_started(now, context)
     ids = claiming.claim_due(now, limit or context.settings.renewal_batch_size)
     result = BatchResult(claimed=len(ids))
     for subscription_id in ids:
