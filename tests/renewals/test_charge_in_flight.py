@@ -9,7 +9,6 @@ from freezegun import freeze_time
 
 from saleor_subscriptions.models import AttemptStatus, BillingCycle, PaymentAttempt, Subscription
 from saleor_subscriptions.services import charging, renewals
-from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing.renewal_factories import utc
 
 DUE = utc(2028, 2, 29, 10)
@@ -124,9 +123,8 @@ def test_the_renewal_task_re_enqueues_itself_only_when_its_batch_made_progress(
         renewal, caplog):
     """A due row that every batch claims and skips (here: its next period is already paid, as
     an earlier version left a paid cycle that a pause had hidden) must not make the task spin."""
-    from saleor_subscriptions.tasks import renew_due_subscriptions_task
-
     from saleor_subscriptions.saleor_adapter.orders import create_renewal_order
+    from saleor_subscriptions.tasks import renew_due_subscriptions_task
 
     subscription = renewal.subscription()
     BillingCycle.objects.create(subscription=subscription, cycle_index=1, period_start=DUE,
