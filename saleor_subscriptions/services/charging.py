@@ -250,22 +250,25 @@ NOT_CHARGED = "not_charged"
 
 def reconcile_started(now: datetime, context, limit: int = 100) -> int:
     """Look up STARTED attempts older than UNKNOWN_RETRY_DELAY, of every purpose, whatever the
-    subscription's status; returns how many were settled. Renewals of billable, unparked
-    subscriptions are left to their cycle's retry (which may charge again with the same key).
+    subscription's status; returns how many were settled. A renewal attempt of a billable,
+    unparked subscription whose cycle is open is left to that cycle's retry (which looks it up
+    and may charge again with the same key). Only looks up, never charges: an attempt the
+    gateway has no charge for ends as FAILED `not_charged`.
     A subscription a worker or request is charging right now (its advisory lock) is skipped."""
     from .claiming import processing_lock
 
     rows = list(
         PaymentAttempt.objects.filter(status=AttemptStatus.STARTED,
                                       created_at__lte=now - UNKNOWN_RETRY_DELAY)
-        .select_related("subscription").order_by("created_at", "pk")[:limit]
+        .select_related("subscription", "cycle").order_by("created_at", "pk")[:limit]
     )
     settled = 0
     for attempt in rows:
         subscription = attempt.subscription
         if (attempt.purpose == RENEWAL and subscription.status in BILLABLE_STATUSES
-                and subscription.parked_at is None):
-            continue
+                and subscription.parked_at is None and attempt.cycle is not None
+                and attempt.cycle.status in OPEN_CYCLE_STATUSES):
+            continue  # its open cycle is due for a retry, which looks it up first
         with processing_lock(subscription.pk) as acquired:
             if not acquired:
                 continue
