@@ -14,6 +14,7 @@ from typing import Optional
 from django.db import transaction
 from prices import Money
 
+from ...domain.money import quantize
 from ...error_codes import SubscriptionErrorCode
 from ...gateway.interface import ChargeOutcome, ChargeResult
 from ...models import AttemptStatus, EventType, PaymentAttempt, SubscriptionEvent
@@ -104,7 +105,7 @@ def refusal(attempt_id: int, outcome: str):
         return refuse("The payment's outcome is not known yet; the plan changes as soon as it "
                       "is confirmed.", SubscriptionErrorCode.PAYMENT_PENDING, field="plan_id")
     return refuse("The prorated charge of %s %s failed: %s" % (
-        attempt.amount.normalize(), attempt.currency,
+        quantize(attempt.amount, attempt.currency), attempt.currency,
         attempt.error_message or attempt.error_code or "declined"),
         SubscriptionErrorCode.PAYMENT_ERROR, field="plan_id")
 
