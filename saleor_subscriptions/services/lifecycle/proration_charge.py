@@ -116,8 +116,13 @@ def _apply(subscription, attempt: PaymentAttempt, now: datetime) -> None:
     from .plan_change import PlanChangeQuote, _switch
 
     details = attempt.details
-    plan = SubscriptionPlan.objects.get(pk=details["plan_id"])
     currency = subscription.currency
+    plan = SubscriptionPlan.objects.filter(pk=details["plan_id"]).first()
+    if plan is None:  # deleted since: the payment stays recorded on its order, for a refund
+        record_event(subscription, EventType.PLAN_CHANGE_CANCELLED, date=now, order=attempt.order,
+                     amount=Money(attempt.amount, currency), to_plan=details["plan_id"],
+                     reason="plan_deleted")
+        return
     offer = PlanChangeQuote(
         details.get("kind", "upgrade"), "now", Money(attempt.amount, currency),
         Money(Decimal(details.get("credit") or 0), currency),
