@@ -329,6 +329,8 @@ def test_a_second_worker_and_a_second_run_leave_the_held_renewal_alone(committed
     gateway, thread, result = held_renewal(shop, subscription)
     now = utcnow()
     assert renewals.renew_subscription(subscription.pk, now).detail == "not_billable_or_busy"
+    assert mutate(shop.staff, "subscriptionRenewNow", {}, id=gid(subscription)) == [
+        "RENEWAL_IN_PROGRESS"]
     assert renewals.renew_due_subscriptions(now).claimed == 0
     # Its lease ran out while the gateway call hangs: another worker claims it, finds it busy.
     Subscription.objects.filter(pk=subscription.pk).update(
