@@ -20,3 +20,7 @@ class SubscriptionErrorCode(Enum):
     OTHER_FAMILY = "other_family"
     OTHER_PRODUCT = "other_product"
     AMOUNT_TOO_HIGH = "amount_too_high"
+    # A charge of the subscription is in flight (or its outcome is being looked up).
+    RENEWAL_IN_PROGRESS = "renewal_in_progress"
+    # The gateway's answer is not known yet: the change waits for it.
+    PAYMENT_PENDING = "payment_pending"

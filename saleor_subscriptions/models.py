@@ -112,6 +112,9 @@ class Subscription(models.Model):
     # the first renewal on or after scheduled_price_at, the end of the customer's notice.
     scheduled_price_amount = models.DecimalField(null=True, blank=True, **AMOUNT)
     scheduled_price_at = models.DateTimeField(null=True, blank=True)
+    # Plan changes that charged (or tried to): part of their payment attempts' keys, counted
+    # under the row lock, so a repeated request can never make a second key for one change.
+    plan_change_count = models.PositiveIntegerField(default=0)
 
     shipping_address = models.ForeignKey(
         "account.Address", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
@@ -313,7 +316,7 @@ class PaymentAttempt(models.Model):
         BillingCycle, null=True, blank=True, related_name="attempts", on_delete=models.CASCADE
     )
     purpose = models.CharField(max_length=16, default="renewal")
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(max_length=128, unique=True)
     status = models.CharField(max_length=16, choices=AttemptStatus.CHOICES)
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(**AMOUNT)
@@ -322,9 +325,20 @@ class PaymentAttempt(models.Model):
     error_message = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Charges that are not a renewal (a prorated upgrade): the order they pay and what happens
+    # once the money is in (the plan change, applied in the outcome's transaction).
+    order = models.ForeignKey(
+        "order.Order", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    details = JSONField(blank=True, default=dict)
 
     class Meta:
         ordering = ("created_at", "pk")
+        indexes = [
+            # The sweep reads the attempts still STARTED, never the finished ones.
+            models.Index(fields=["created_at"], name="subs_attempt_started_idx",
+                         condition=models.Q(status="started")),
+        ]
 
 
 class StripeCustomer(models.Model):

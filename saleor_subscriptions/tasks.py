@@ -33,13 +33,15 @@ def _same_queue(task) -> dict:
 
 @app.task(bind=True, name="saleor_subscriptions.tasks.renew_due_subscriptions_task")
 def renew_due_subscriptions_task(self, now: Optional[str] = None) -> dict:
-    """One batch of due renewals and retries; re-enqueues itself while due rows remain."""
+    """One batch of due renewals and retries; re-enqueues itself while due rows remain and the
+    batch made progress (a row that every batch claims and skips must not make it spin)."""
     moment = parse_now(now)
     context = renewals.make_context()
     if not context.settings.active:
         return {"inactive": True}
     result = renewals.renew_due_subscriptions(moment, context=context)
-    more = bool(result.claimed) and not result.halted and claiming.has_due(moment)
+    progress = result.claimed > result.counts.get(renewals.SKIPPED, 0)
+    more = progress and not result.halted and claiming.has_due(moment)
     if more:
         renew_due_subscriptions_task.apply_async(kwargs={"now": now}, **_same_queue(self))
     logger.info("Renewal batch: claimed=%d %s more=%s", result.claimed, result.counts, more)

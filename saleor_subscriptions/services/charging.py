@@ -1,4 +1,12 @@
-"""Steps 2-4 of a renewal: store the attempt, call the gateway, record what happened."""
+"""The one charging path: store the attempt, call the gateway, record what happened.
+
+Every charge — a renewal, its dunning retries, a prorated upgrade — is a PaymentAttempt with a
+deterministic idempotency key, committed under the subscription's row lock before the gateway is
+called, and its outcome is recorded under the row lock again. An unknown outcome leaves the
+attempt STARTED (the money may have been taken): renewals look it up when their cycle is retried;
+`reconcile_started` (run by every renewal batch) looks up the STARTED attempts of every other
+purpose, and of renewals whose subscription is no longer billed, whatever its status.
+"""
 import logging
 from datetime import datetime, timedelta
 
@@ -24,6 +32,10 @@ from .outcomes import FAILED, PENDING, RENEWED, SKIPPED, RenewalOutcome
 
 logger = logging.getLogger(__name__)
 
+#: PaymentAttempt.purpose values
+RENEWAL = "renewal"
+PRORATION = "proration"
+
 #: an unknown outcome (timeout, 5xx, 429 after backing off) is looked up again after this long
 UNKNOWN_RETRY_DELAY = timedelta(minutes=5)
 #: 429 answers: back off this many times inside one renewal before leaving it for later
@@ -42,16 +54,7 @@ def settle(subscription_id: int, cycle_id: int, started, now: datetime, context,
     """Steps 3-4 for a committed attempt: (attempt id, request, reconcile?) from start_attempt.
     `order`: the cycle's order as this process just created it (saves reading it again)."""
     attempt_id, request, reconcile = started
-    result = None
-    if reconcile:
-        result = context.gateway.find_charge(request)
-        if result is not None:
-            logger.info("Reconciled attempt %s: %s", request.idempotency_key, result.outcome.value)
-    if result is None:
-        if request.amount.amount <= 0:
-            result = ChargeResult(ChargeOutcome.SUCCEEDED, amount=request.amount)
-        else:
-            result = call_gateway(context, request)
+    result = charge(context, request, reconcile)
     return record_outcome(subscription_id, cycle_id, attempt_id, result, now, context, order)
 
 
@@ -71,7 +74,7 @@ def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime
     reconcile = attempt is not None
     if attempt is None:
         attempt = PaymentAttempt.objects.create(
-            subscription=subscription, cycle=cycle, purpose="renewal",
+            subscription=subscription, cycle=cycle, purpose=RENEWAL,
             idempotency_key=idempotency_key(subscription, cycle, len(earlier) + 1),
             status=AttemptStatus.STARTED, currency=cycle.currency, amount=cycle.amount,
             created_at=now,
@@ -80,19 +83,52 @@ def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime
             record_event(subscription, EventType.PAYMENT_RETRIED, date=now,
                          order_id=cycle.order_id, cycle_index=cycle.cycle_index,
                          retry_number=cycle.attempt_count)
-    request = ChargeRequest(
+    request = charge_request(subscription, attempt, cycle_index=str(cycle.cycle_index),
+                             order=str(cycle.order_id or ""))
+    return attempt.pk, request, reconcile
+
+
+def charge_request(subscription: Subscription, attempt: PaymentAttempt, description: str = "",
+                   **metadata) -> ChargeRequest:
+    """The gateway request of a stored attempt (the same for its first call and its lookups)."""
+    metadata.update(subscription=str(subscription.token), subscription_id=str(subscription.pk))
+    return ChargeRequest(
         amount=Money(attempt.amount, attempt.currency),
         customer_reference=subscription.customer_reference,
         payment_method_reference=subscription.payment_method_reference,
         idempotency_key=attempt.idempotency_key,
-        metadata={
-            "subscription": str(subscription.token),
-            "subscription_id": str(sid),
-            "cycle_index": str(cycle.cycle_index),
-            "order": str(cycle.order_id or ""),
-        },
+        description=description,
+        metadata=metadata,
     )
-    return attempt.pk, request, reconcile
+
+
+def start_charge(subscription: Subscription, purpose: str, key: str, amount: Money, now,
+                 order=None, description: str = "", **details):
+    """A new attempt of another purpose than renewal, under the caller's row lock; the caller
+    commits before calling `charge`. Returns (attempt id, request, reconcile=False)."""
+    attempt = PaymentAttempt.objects.create(
+        subscription=subscription, purpose=purpose, idempotency_key=key,
+        status=AttemptStatus.STARTED, currency=amount.currency, amount=amount.amount,
+        order=order, details=details, created_at=now,
+    )
+    request = charge_request(subscription, attempt, description, purpose=purpose,
+                             order=str(order.pk if order is not None else ""))
+    return attempt.pk, request, False
+
+
+def charge(context, request: ChargeRequest, reconcile: bool = False) -> ChargeResult:
+    """Step 3 for any purpose: look an interrupted attempt up first, then charge (same key)."""
+    result = None
+    if reconcile:
+        result = context.gateway.find_charge(request)
+        if result is not None:
+            logger.info("Reconciled attempt %s: %s", request.idempotency_key, result.outcome.value)
+    if result is None:
+        if request.amount.amount <= 0:
+            result = ChargeResult(ChargeOutcome.SUCCEEDED, amount=request.amount)
+        else:
+            result = call_gateway(context, request)
+    return result
 
 
 def call_gateway(context, request: ChargeRequest) -> ChargeResult:
@@ -184,17 +220,20 @@ def record_success(subscription, cycle, attempt, result: ChargeResult, now, cont
     cycle.status = CycleStatus.PAID
     cycle.next_retry_at = None
     cycle.error_code = ""
-    if subscription.status not in BILLABLE_STATUSES:
-        # Cancelled or paused while the charge was in flight: the order is paid, nothing else.
-        record_event(subscription, EventType.RENEWED, date=now, order=cycle.order, amount=amount,
-                     cycle_index=cycle.cycle_index, status=subscription.status,
-                     payment_reference=result.reference)
-        return
+    # Paid time is never lost: the period advances whatever the status is now.
     subscription.cycle_index = cycle.cycle_index
     subscription.current_period_start = cycle.period_start
     subscription.current_period_end = cycle.period_end
-    subscription.next_billing_at = cycle.period_end
     subscription.paid_cycles += 1
+    if subscription.status not in BILLABLE_STATUSES:
+        # No longer billed (paused or cancelled, e.g. by the store's tools while the charge was
+        # in flight): the paid period is theirs; billing stays stopped.
+        record_event(subscription, EventType.RENEWED, date=now, order=cycle.order, amount=amount,
+                     cycle_index=cycle.cycle_index, status=subscription.status,
+                     period_start=cycle.period_start, period_end=cycle.period_end,
+                     payment_reference=result.reference)
+        return
+    subscription.next_billing_at = cycle.period_end
     previous = dunning.set_status(subscription, Status.ACTIVE)
     if previous == Status.TRIALING.value:
         record_event(subscription, EventType.TRIAL_ENDED, date=now, previous_status=previous,
@@ -207,3 +246,77 @@ def record_success(subscription, cycle, attempt, result: ChargeResult, now, cont
         cycle_index=cycle.cycle_index, period_start=cycle.period_start,
         period_end=cycle.period_end, payment_reference=result.reference,
     )
+
+
+# -- the sweep: STARTED attempts nobody else will look at ----------------------------------------
+
+#: what a lookup answers when the gateway has no charge with the attempt's key
+NOT_CHARGED = "not_charged"
+
+
+def reconcile_started(now: datetime, context, limit: int = 100) -> int:
+    """Look up STARTED attempts older than UNKNOWN_RETRY_DELAY, of every purpose, whatever the
+    subscription's status; returns how many were settled. A renewal attempt of a billable,
+    unparked subscription whose cycle is open is left to that cycle's retry (which looks it up
+    and may charge again with the same key). Only looks up, never charges: an attempt the
+    gateway has no charge for ends as FAILED `not_charged`.
+    A subscription a worker or request is charging right now (its advisory lock) is skipped."""
+    from .claiming import processing_lock
+
+    rows = list(
+        PaymentAttempt.objects.filter(status=AttemptStatus.STARTED,
+                                      created_at__lte=now - UNKNOWN_RETRY_DELAY)
+        .select_related("subscription", "cycle").order_by("created_at", "pk")[:limit]
+    )
+    settled = 0
+    for attempt in rows:
+        subscription = attempt.subscription
+        if (attempt.purpose == RENEWAL and subscription.status in BILLABLE_STATUSES
+                and subscription.parked_at is None and attempt.cycle is not None
+                and attempt.cycle.status in OPEN_CYCLE_STATUSES):
+            continue  # its open cycle is due for a retry, which looks it up first
+        with processing_lock(subscription.pk) as acquired:
+            if not acquired:
+                continue
+            try:
+                settled += _reconcile(attempt, now, context)
+            except Exception:  # one bad row never stops the sweep or the batch after it
+                logger.exception("Could not reconcile attempt %s", attempt.idempotency_key)
+    return settled
+
+
+def _reconcile(attempt: PaymentAttempt, now: datetime, context) -> int:
+    request = charge_request(attempt.subscription, attempt)
+    result = context.gateway.find_charge(request)
+    if result is not None and result.outcome in (ChargeOutcome.UNKNOWN,
+                                                 ChargeOutcome.RATE_LIMITED):
+        return 0  # the gateway could not answer: still unknown, looked up again next time
+    if result is None:
+        # Nothing was charged with this key, and nobody is calling the gateway with it now.
+        result = ChargeResult(ChargeOutcome.DECLINED, error_code=NOT_CHARGED,
+                              error_message="The gateway has no charge for this attempt.")
+    logger.info("Sweep: attempt %s is %s", attempt.idempotency_key, result.error_code
+                or result.outcome.value)
+    if attempt.purpose == PRORATION:
+        from .lifecycle.proration_charge import record_outcome as record_proration
+
+        record_proration(attempt.pk, result, now, context)
+    elif result.error_code == NOT_CHARGED:
+        _drop_uncharged_renewal(attempt.subscription_id, attempt.pk, now)
+    else:
+        record_outcome(attempt.subscription_id, attempt.cycle_id, attempt.pk, result, now,
+                       context)
+    return 1
+
+
+def _drop_uncharged_renewal(subscription_id: int, attempt_id: int, now: datetime) -> None:
+    """A renewal attempt of a subscription no longer billed, never charged: it ends; the cycle
+    stays as it was (billed again if the subscription is billed again)."""
+    with transaction.atomic():
+        Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)
+        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
+        if attempt.status != AttemptStatus.STARTED:
+            return
+        attempt.status, attempt.error_code, attempt.finished_at = (
+            AttemptStatus.FAILED, NOT_CHARGED, now)
+        attempt.save()

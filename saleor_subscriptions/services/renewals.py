@@ -94,6 +94,7 @@ def renew_due_subscriptions(
     if gateway_health.renewals_halted(context.settings, now):
         return BatchResult(halted=gateway_health.GATEWAY_AUTH_FAILED)
     resume_due(now)
+    charging.reconcile_started(now, context)
     ids = claiming.claim_due(now, limit or context.settings.renewal_batch_size)
     result = BatchResult(claimed=len(ids))
     for position, subscription_id in enumerate(ids):

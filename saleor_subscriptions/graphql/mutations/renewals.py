@@ -10,6 +10,7 @@ from ...config import require_active
 from ...error_codes import SubscriptionErrorCode
 from ...models import BillingCycle, CycleStatus
 from ...services import renewals
+from ...services.lifecycle import charge_in_flight, in_flight_refusal
 from .. import permissions
 from ..errors import SubscriptionError
 from ..types import CustomerSubscription
@@ -38,6 +39,8 @@ class _RenewalMutation(BaseMutation):
             subscription.pk, datetime.now(timezone.utc), force=True
         )
         if outcome.status == renewals.SKIPPED:
+            if charge_in_flight(subscription.pk):
+                raise in_flight_refusal()
             raise _invalid("Nothing was renewed: %s." % outcome.detail)
         subscription.refresh_from_db()
         return cls(subscription=subscription, renewal_status=outcome.status,

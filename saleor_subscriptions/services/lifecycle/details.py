@@ -10,7 +10,7 @@ from ...gateway import stripe_client
 from ...gateway.customers import attach_card
 from ...models import EventType, Subscription
 from ..events import record_event
-from . import Actor, lock, refuse
+from . import Actor, charge_in_flight, in_flight_refusal, lock, refuse
 
 
 def change_card(subscription_id: int, actor: Actor, now: datetime, settings,
@@ -23,6 +23,8 @@ def change_card(subscription_id: int, actor: Actor, now: datetime, settings,
     subscription = Subscription.objects.get(pk=subscription_id)
     if Status(subscription.status) in (Status.CANCELLED, Status.EXPIRED):
         raise refuse("The subscription has ended.")
+    if charge_in_flight(subscription_id):  # checked again under the lock; spares Stripe a call
+        raise in_flight_refusal()
     try:
         card = attach_card(stripe_client.from_settings(settings), subscription.customer_reference,
                            payment_method_id)

@@ -5,6 +5,7 @@ is carried to the resume, and a pause for N cycles starts counting at the paid p
 from datetime import datetime, timedelta
 from typing import Optional
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ...domain import periods
@@ -95,6 +96,11 @@ def resume_due(now: datetime, limit: int = 500) -> int:
     calls this first, so they are billed in the same run)."""
     due = list(Subscription.objects.filter(status=Status.PAUSED.value, pause_resumes_at__lte=now)
                .order_by("pause_resumes_at").values_list("pk", flat=True)[:limit])
+    resumed = 0
     for subscription_id in due:
-        resume(subscription_id, Actor(), now)
-    return len(due)
+        try:
+            resume(subscription_id, Actor(), now)
+            resumed += 1
+        except ValidationError:  # a charge of it is in flight: resumed by a later run
+            continue
+    return resumed

@@ -18,10 +18,10 @@ from ...domain import pricing, proration
 from ...domain.states import Status
 from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription, SubscriptionPlan
-from .. import plans
+from .. import charging, plans
 from ..events import record_event
 from ..plan_admin import MAX_AMOUNT
-from . import Actor, lock, refuse
+from . import Actor, in_flight_refusal, lock, refuse
 
 UPGRADE, DOWNGRADE = "upgrade", "downgrade"
 #: Units per period a plan change may ask for.
@@ -100,27 +100,42 @@ def quote(subscription: Subscription, plan: SubscriptionPlan, quantity: int, now
 
 def change_plan(subscription_id: int, actor: Actor, now: datetime, settings,
                 plan: SubscriptionPlan, quantity: int, immediately: bool = False):
-    """Returns (subscription, quote). A charge that fails changes nothing on the subscription."""
-    with transaction.atomic():
-        subscription = lock(subscription_id)
-        offer = quote(subscription, plan, quantity, now, settings, immediately)
-        if offer.applies == PERIOD_END:
-            subscription.scheduled_plan, subscription.scheduled_quantity = plan, quantity
-            subscription.save()
-            record_event(subscription, EventType.PLAN_CHANGE_SCHEDULED, date=now, kind=offer.kind,
-                         from_plan=subscription.plan_id, to_plan=plan.pk, quantity=quantity,
-                         effective_at=offer.effective_at, **actor.event_fields())
-            return subscription, offer
-        if not offer.charge_now.amount:
-            _switch(subscription, plan, offer, now, actor)
-            return subscription, offer
-    from .proration_charge import charge_difference
+    """Returns (subscription, quote). Quoted, charged and switched as one change: the attempt is
+    stored under the row lock that quoted it, and the switch happens under the row lock that
+    records the charge's outcome. A charge that fails changes nothing on the subscription; one
+    whose outcome is unknown answers PAYMENT_PENDING and the renewal run's sweep settles it."""
+    from ..claiming import processing_lock
+    from . import proration_charge
 
-    order = charge_difference(subscription_id, plan, offer, now, settings)
-    with transaction.atomic():
-        subscription = lock(subscription_id)
-        _switch(subscription, plan, offer, now, actor, order=order)
-    return subscription, offer
+    # The advisory lock a renewal worker holds while it charges this subscription: a double
+    # click waits for nothing and is refused, as is a change while a renewal is being charged.
+    with processing_lock(subscription_id) as acquired:
+        if not acquired:
+            raise in_flight_refusal()
+        with transaction.atomic():
+            subscription = lock(subscription_id)
+            offer = quote(subscription, plan, quantity, now, settings, immediately)
+            if offer.applies == PERIOD_END:
+                subscription.scheduled_plan, subscription.scheduled_quantity = plan, quantity
+                subscription.save()
+                record_event(subscription, EventType.PLAN_CHANGE_SCHEDULED, date=now,
+                             kind=offer.kind, from_plan=subscription.plan_id, to_plan=plan.pk,
+                             quantity=quantity, effective_at=offer.effective_at,
+                             **actor.event_fields())
+                return subscription, offer
+            if not offer.charge_now.amount:
+                _switch(subscription, plan, offer, now, actor)
+                return subscription, offer
+            started = proration_charge.start(subscription, plan, offer, now, actor)
+        # Committed: the attempt and its key exist before the gateway is called.
+        from ..renewals import make_context
+
+        context = make_context(settings)
+        result = charging.charge(context, started[1])
+        outcome = proration_charge.record_outcome(started[0], result, now, context)
+    if outcome != proration_charge.SUCCEEDED:
+        raise proration_charge.refusal(started[0], outcome)
+    return Subscription.objects.select_related("plan").get(pk=subscription_id), offer
 
 
 def _switch(subscription, plan, offer: PlanChangeQuote, now, actor: Actor, order=None) -> None:
