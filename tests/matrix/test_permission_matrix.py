@@ -110,6 +110,8 @@ OPS = [
     Op("subscriptionPlanArchive", "(id: $cheap) { %s }" % ERR, STAFF, PRODUCTS),
     Op("subscriptionPlanUnarchive", "(id: $spare) { %s }" % ERR, STAFF, PRODUCTS,
        _archive_spare),
+    Op("subscriptionPlanMigrateSubscribers",
+       "(planId: $plan, noticeDays: 30) { scheduledCount %s }" % ERR, STAFF, PRODUCTS),
     Op("subscriptionPlans", "(first: 10) { edges { node { id } } }", EVERYONE, None,
        seen=listed("plan")),
     Op("subscriptionPlans", "(first: 10, includeArchived: true) { edges { node { id } } }",
