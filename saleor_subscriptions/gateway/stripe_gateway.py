@@ -10,7 +10,7 @@ import stripe
 from prices import Money
 
 from .. import GATEWAY_ID
-from ..domain.money import from_minor, to_minor
+from ..domain.money import from_stripe_amount, to_stripe_amount
 from . import stripe_client
 from .interface import (
     CardDetails,
@@ -50,7 +50,7 @@ class StripeGateway(PaymentGateway):
         metadata[METADATA_KEY] = request.idempotency_key
         try:
             intent = stripe.PaymentIntent.create(
-                amount=to_minor(request.amount),
+                amount=to_stripe_amount(request.amount),
                 currency=request.amount.currency.lower(),
                 customer=request.customer_reference,
                 payment_method=request.payment_method_reference,
@@ -112,7 +112,7 @@ class StripeGateway(PaymentGateway):
         try:
             refund = stripe.Refund.create(
                 payment_intent=reference,
-                amount=to_minor(amount),
+                amount=to_stripe_amount(amount),
                 idempotency_key=idempotency_key,
                 **self._options,
             )
@@ -126,7 +126,7 @@ class StripeGateway(PaymentGateway):
 def intent_result(intent) -> ChargeResult:
     """Map a PaymentIntent (real Stripe or localstripe) to a ChargeResult."""
     status = intent.get("status")
-    amount = from_minor(int(intent["amount"]), intent["currency"].upper())
+    amount = from_stripe_amount(int(intent["amount"]), intent["currency"].upper())
     reference = intent["id"]
     if status == "succeeded":
         return ChargeResult(ChargeOutcome.SUCCEEDED, reference=reference, amount=amount,
@@ -176,6 +176,6 @@ def _card_error(error: stripe.error.CardError, currency: str) -> ChargeResult:
     outcome = ChargeOutcome.DECLINED
     if error.code == AUTHENTICATION_REQUIRED or code == AUTHENTICATION_REQUIRED:
         outcome, code = ChargeOutcome.ACTION_REQUIRED, AUTHENTICATION_REQUIRED
-    amount = from_minor(int(intent["amount"]), currency) if intent.get("amount") else None
+    amount = from_stripe_amount(int(intent["amount"]), currency) if intent.get("amount") else None
     return ChargeResult(outcome, reference=intent.get("id") or "", amount=amount,
                         error_code=str(code), error_message=_message(error))
