@@ -311,6 +311,9 @@ class PaymentAttempt(models.Model):
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(**AMOUNT)
     gateway_reference = models.CharField(max_length=255, blank=True, default="")
+    # ACTION_REQUIRED: the open charge's secret, shown only to the subscription's owner so the
+    # storefront can complete it (Stripe.js confirmCardPayment).
+    client_secret = models.CharField(max_length=255, blank=True, default="")
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)

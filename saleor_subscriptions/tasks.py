@@ -10,6 +10,7 @@ from typing import Optional
 from django.utils.dateparse import parse_datetime
 from saleor.celeryconf import app
 
+from .saleor_adapter import emails  # noqa: F401  (registers our e-mail task with the worker)
 from .services import claiming, renewals
 
 logger = logging.getLogger(__name__)

@@ -44,7 +44,10 @@ def settle(subscription_id: int, cycle_id: int, started, now: datetime, context,
     attempt_id, request, reconcile = started
     result = None
     if reconcile:
-        result = context.gateway.find_charge(request)
+        if request.reference:
+            result = check_open_intent(context.gateway, request.reference)
+        else:
+            result = context.gateway.find_charge(request)
         if result is not None:
             logger.info("Reconciled attempt %s: %s", request.idempotency_key, result.outcome.value)
     if result is None:
@@ -68,6 +71,15 @@ def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime
     earlier = [] if getattr(cycle, "created_now", False) else list(
         PaymentAttempt.objects.filter(cycle=cycle).order_by("pk"))
     attempt = next((row for row in earlier if row.status == AttemptStatus.STARTED), None)
+    if attempt is None:
+        # A charge waiting for the customer (3-D Secure) is checked, never charged beside: two
+        # open intents could both be completed.
+        attempt = open_intent_attempt(earlier)
+        if attempt is not None and cycle.attempt_count:
+            record_event(subscription, EventType.PAYMENT_RETRIED, date=now,
+                         order_id=cycle.order_id, cycle_index=cycle.cycle_index,
+                         retry_number=cycle.attempt_count,
+                         payment_reference=attempt.gateway_reference)
     reconcile = attempt is not None
     if attempt is None:
         attempt = PaymentAttempt.objects.create(
@@ -91,8 +103,27 @@ def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime
             "cycle_index": str(cycle.cycle_index),
             "order": str(cycle.order_id or ""),
         },
+        reference=attempt.gateway_reference
+        if attempt.status == AttemptStatus.ACTION_REQUIRED else "",
     )
     return attempt.pk, request, reconcile
+
+
+def open_intent_attempt(attempts):
+    """The newest attempt when it is a charge still waiting for the customer, else None."""
+    last = attempts[-1] if attempts else None
+    if last is not None and last.status == AttemptStatus.ACTION_REQUIRED and last.gateway_reference:
+        return last
+    return None
+
+
+def check_open_intent(gateway, reference: str) -> ChargeResult:
+    """An open intent's state now; one that can no longer succeed is closed first, so that a new
+    attempt never runs beside it."""
+    result = gateway.retrieve_charge(reference)
+    if result.outcome == ChargeOutcome.DECLINED and result.error_code != "payment_intent_canceled":
+        gateway.cancel_charge(reference)
+    return result
 
 
 def call_gateway(context, request: ChargeRequest) -> ChargeResult:
@@ -120,10 +151,13 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
             cycle.order = order
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
         outcome = RenewalOutcome(subscription_id, FAILED, "", cycle.cycle_index, cycle.order_id)
-        if attempt.status != AttemptStatus.STARTED:
+        if attempt.status not in (AttemptStatus.STARTED, AttemptStatus.ACTION_REQUIRED):
             outcome.status, outcome.detail = SKIPPED, "already_recorded"
             return outcome
+        # An ACTION_REQUIRED attempt is an open intent checked again (still not final).
+        rechecked = attempt.status == AttemptStatus.ACTION_REQUIRED
         attempt.gateway_reference = result.reference or attempt.gateway_reference
+        attempt.client_secret = result.client_secret or attempt.client_secret
         attempt.error_code = result.error_code
         attempt.error_message = result.error_message
         attempt.finished_at = now
@@ -138,13 +172,15 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
             state = dunning.record_payment_failure(subscription, cycle, attempt, result, now,
                                                    context.settings)
             outcome.detail = "%s: %s (%s)" % (cycle.error_code, cycle.last_error, state)
+            if kind == ChargeOutcome.ACTION_REQUIRED:
+                action_required(subscription, cycle, attempt, rechecked, context)
         elif kind == ChargeOutcome.INVALID:
             attempt.status = AttemptStatus.FAILED
             state = dunning.record_blocked(subscription, cycle, result.error_code or "invalid",
                                            result.error_message, now, context.settings)
             outcome.detail = "%s: %s (%s)" % (cycle.error_code, cycle.last_error, state)
         else:
-            # UNKNOWN or still RATE_LIMITED: the attempt stays STARTED and is looked up later.
+            # UNKNOWN or still RATE_LIMITED: the attempt stays as it is and is looked up later.
             attempt.finished_at = None
             cycle.next_retry_at = now + UNKNOWN_RETRY_DELAY
             cycle.error_code = result.error_code or kind.value
@@ -156,6 +192,19 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
         subscription.save()
     outcome.lease_released = True
     return outcome
+
+
+def action_required(subscription, cycle, attempt, rechecked: bool, context) -> None:
+    """The intent stays open for the customer: e-mail them when it is new; close it when
+    dunning gave up on the cycle (it must never be completed for a cancelled order)."""
+    from ..saleor_adapter.emails import send_payment_action_required
+
+    if cycle.status == CycleStatus.ABANDONED:
+        attempt.status = AttemptStatus.FAILED
+        reference, gateway = attempt.gateway_reference, context.gateway
+        transaction.on_commit(lambda: gateway.cancel_charge(reference))
+    elif not rechecked:
+        send_payment_action_required(subscription.pk, cycle.pk)
 
 
 def record_success(subscription, cycle, attempt, result: ChargeResult, now, context) -> None:
