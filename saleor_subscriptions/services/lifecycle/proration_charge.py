@@ -14,14 +14,14 @@ from . import lock, refuse
 
 
 def charge_difference(subscription_id: int, plan, offer, now: datetime, settings):
-    from ...saleor_adapter.orders import cancel_unpaid_order, create_adjustment_order
+    from ...saleor_adapter.orders import cancel_unpaid_order, create_adjustment_order, order_total
     from ...saleor_adapter.payments import record_captured_charge
 
-    amount: Money = offer.charge_now
     with transaction.atomic():
         subscription = lock(subscription_id)
-        order = create_adjustment_order(subscription, plan, amount,
+        order = create_adjustment_order(subscription, plan, offer.charge_now,
                                         "Prorated upgrade to %s" % plan.name)
+        amount: Money = order_total(order)  # the difference plus the store's taxes on it
         attempt = PaymentAttempt.objects.create(
             subscription=subscription, purpose="proration", status=AttemptStatus.STARTED,
             idempotency_key="proration:%s" % uuid4().hex,
