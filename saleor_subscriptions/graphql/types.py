@@ -201,6 +201,10 @@ class CustomerSubscription(CountableDjangoObjectType):
     last_renewal_error = graphene.String(
         description="Why the current renewal is failing, if it is (open cycle's last error)."
     )
+    carried_balance = graphene.Field(
+        Money, required=True,
+        description="Owed from a renewal below the minimum charge; added to the next renewal.",
+    )
     pending_payment = graphene.Field(
         SubscriptionPendingPayment,
         description="A renewal payment waiting for the customer to confirm it (3-D Secure).",
@@ -251,6 +255,12 @@ class CustomerSubscription(CountableDjangoObjectType):
             return root.parked_reason or None
         return "%s: %s" % (cycle.error_code, cycle.last_error) if cycle.error_code else (
             cycle.last_error)
+
+    @staticmethod
+    def resolve_carried_balance(root, _info):
+        from prices import Money as PricesMoney
+
+        return PricesMoney(root.carried_amount, root.currency)
 
     @staticmethod
     def resolve_pending_payment(root, info):

@@ -6,6 +6,7 @@ from django.db import transaction
 from prices import Money
 
 from .. import GATEWAY_ID
+from ..domain.money import below_minimum_charge
 from ..domain.states import Status
 from ..gateway.interface import ChargeOutcome, ChargeRequest, ChargeResult
 from ..models import (
@@ -53,6 +54,11 @@ def settle(subscription_id: int, cycle_id: int, started, now: datetime, context,
     if result is None:
         if request.amount.amount <= 0:
             result = ChargeResult(ChargeOutcome.SUCCEEDED, amount=request.amount)
+        elif below_minimum_charge(request.amount):
+            from .carry import carry_to_next_renewal
+
+            return carry_to_next_renewal(subscription_id, cycle_id, attempt_id, request.amount,
+                                         now, context)
         else:
             result = call_gateway(context, request)
     return record_outcome(subscription_id, cycle_id, attempt_id, result, now, context, order)
