@@ -16,7 +16,7 @@ from ..gateway.interface import ChargeOutcome
 from ..models import OPEN_CYCLE_STATUSES, BillingCycle, PaymentAttempt, Subscription
 from . import charging
 from .lifecycle import refuse
-from .outcomes import RenewalOutcome
+from .outcomes import PENDING, RenewalOutcome
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def confirm_pending_payment(subscription_id: int, now: datetime, context) -> Ren
             raise refuse("No payment of this subscription is waiting for confirmation.")
     result = context.gateway.retrieve_charge(pending.attempt.gateway_reference)
     if result.outcome != ChargeOutcome.SUCCEEDED:
-        return RenewalOutcome(subscription_id, "pending", result.error_code or result.outcome.value,
+        return RenewalOutcome(subscription_id, PENDING, result.error_code or result.outcome.value,
                               pending.cycle.cycle_index, pending.cycle.order_id)
     return charging.record_outcome(subscription_id, pending.cycle.pk, pending.attempt.pk, result,
                                    now, context)

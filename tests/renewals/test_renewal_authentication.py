@@ -149,3 +149,17 @@ def test_failed_authentication_closes_the_intent_and_the_next_retry_charges_anew
     assert renewal.run(utc(2028, 3, 3, 11)) == {"renewed": 1}
     statuses = sorted(intent["status"] for intent in renewal.intents(card.customer_id))
     assert statuses == ["canceled", "succeeded"]
+
+
+def test_when_dunning_gives_up_the_open_intent_is_cancelled(renewal):
+    renewal.configure(**{"Payment retry schedule": "1", "Action after the last failed retry":
+                         "cancel"})
+    card = renewal.card(rf.AUTHENTICATION_CARD)
+    subscription = renewal.subscription(card=card)
+    assert renewal.run(DUE) == {"failed": 1}
+    assert renewal.run(utc(2028, 3, 1, 11)) == {"failed": 1}
+    run_on_commit_callbacks()
+    subscription.refresh_from_db()
+    assert subscription.status == "cancelled"
+    assert [intent["status"] for intent in renewal.intents(card.customer_id)] == ["canceled"]
+    assert PaymentAttempt.objects.get(subscription=subscription).status == AttemptStatus.FAILED
