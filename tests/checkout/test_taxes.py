@@ -92,3 +92,24 @@ def test_checkout_upgrade_and_renewal_carry_the_same_tax(customer_api, customer,
                                                                       Decimal("39.00"))
     assert renewal.is_fully_paid()
     assert intent_amounts(taxed_store, subscription.customer_reference) == [2800, 550, 3900]
+
+
+def test_a_free_trial_leaves_only_the_taxed_shipping_to_pay(customer_api, customer, store,
+                                                            new_card, taxed_store):
+    variant = rf.variant_from_global_id(store.variants["COFFEE-250G"])
+    trial = create_plan(variant, name="Trial", price_amount=Decimal("20.00"), trial_days=14)
+    checkout = storefront.create_checkout(customer_api, store.variants["COFFEE-250G"],
+                                          email=customer.email)
+    assert storefront.choose_plan(customer_api, checkout, gid("SubscriptionPlan", trial.pk))[
+        "subscriptionErrors"] == []
+    storefront.choose_shipping(customer_api, checkout)
+    assert storefront.total(customer_api, checkout) == Decimal("6.00")  # 5.00 shipping + 20 %
+    storefront.pay(customer_api, checkout, new_card())
+    result = storefront.complete(customer_api, checkout)
+    assert result["checkoutErrors"] == []
+    order = Order.objects.get(pk=int(result["order"]["number"]))
+    assert order.total.gross.amount == Decimal("6.00") and order.is_fully_paid()
+    assert order.discount_amount == Decimal("22.00")  # the taxed first period, "Free trial"
+    subscription = Subscription.objects.get()
+    assert subscription.status == "trialing"
+    assert intent_amounts(taxed_store, subscription.customer_reference) == [600]
