@@ -48,3 +48,16 @@ def carry_to_next_renewal(subscription_id: int, cycle_id: int, attempt_id: int, 
         subscription.save()
     outcome.status, outcome.detail, outcome.lease_released = RENEWED, BELOW_MINIMUM, True
     return outcome
+
+
+def carry_adjustment(subscription, order, amount: Money, now: datetime) -> None:
+    """A mid-period order (a prorated upgrade) below the minimum charge: settled without a
+    payment, its amount owed with the next renewal. Inside the caller's transaction, on the
+    locked subscription."""
+    from ..saleor_adapter.orders import carry_order_balance
+
+    carry_order_balance(order, amount)
+    subscription.carried_amount += amount.amount
+    subscription.save(update_fields=["carried_amount", "updated_at"])
+    record_event(subscription, EventType.CHARGE_CARRIED, date=now, order=order, amount=amount,
+                 minimum=str(minimum_charge(amount.currency).amount), purpose="proration")

@@ -6,10 +6,12 @@ from uuid import uuid4
 from django.db import transaction
 from prices import Money
 
+from ...domain.money import below_minimum_charge
 from ...error_codes import SubscriptionErrorCode
 from ...gateway.interface import ChargeOutcome, ChargeRequest
 from ...gateway.registry import get_gateway
 from ...models import AttemptStatus, PaymentAttempt
+from ..carry import carry_adjustment
 from . import lock, refuse
 
 
@@ -22,6 +24,9 @@ def charge_difference(subscription_id: int, plan, offer, now: datetime, settings
         order = create_adjustment_order(subscription, plan, offer.charge_now,
                                         "Prorated upgrade to %s" % plan.name)
         amount: Money = order_total(order)  # the difference plus the store's taxes on it
+        if below_minimum_charge(amount):
+            carry_adjustment(subscription, order, amount, now)
+            return order
         attempt = PaymentAttempt.objects.create(
             subscription=subscription, purpose="proration", status=AttemptStatus.STARTED,
             idempotency_key="proration:%s" % uuid4().hex,
