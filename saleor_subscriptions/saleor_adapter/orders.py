@@ -165,6 +165,12 @@ def _add_balance_line(order: Order, amount: Money) -> OrderLine:
     )
 
 
+def carried_balance(order: Order) -> Decimal:
+    """The carried balance a renewal order holds (its balance line), 0 if none."""
+    lines = order.lines.filter(variant__isnull=True, product_name=CARRIED_BALANCE_NAME)
+    return sum((line.unit_price_gross_amount * line.quantity for line in lines), Decimal(0))
+
+
 def carry_order_balance(order: Order, amount: Money) -> None:
     """Leave `amount` of the order's total to the next renewal: an order discount (the order is
     then settled at what is left, usually nothing)."""

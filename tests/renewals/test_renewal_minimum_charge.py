@@ -6,6 +6,7 @@ import graphene
 from saleor.order.models import Order
 
 from saleor_subscriptions.models import BillingCycle, EventType
+from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing.renewal_factories import utc
 
 BALANCE = """
@@ -44,3 +45,18 @@ def test_amount_below_the_minimum_is_carried_to_the_next_renewal(renewal, custom
     next_order = Order.objects.get(pk=second.order_id)
     assert next_order.total.gross.amount == Decimal("20.30") and next_order.is_fully_paid()
     assert [intent["amount"] for intent in renewal.intents(customer_id)] == [2030]
+
+
+def test_a_carried_balance_comes_back_when_dunning_abandons_its_order(renewal):
+    renewal.configure(**{"Payment retry schedule": "1", "Action after the last failed retry":
+                         "pause"})
+    subscription = renewal.subscription(card=renewal.card(rf.DECLINED_CARD))
+    subscription.carried_amount = Decimal("0.30")
+    subscription.save(update_fields=["carried_amount"])
+    assert renewal.run(utc(2028, 2, 29, 10)) == {"failed": 1}
+    subscription.refresh_from_db()
+    assert subscription.carried_amount == Decimal("0")  # on the unpaid order now
+    assert renewal.run(utc(2028, 3, 1, 11)) == {"failed": 1}
+    subscription.refresh_from_db()
+    assert subscription.status == "paused"
+    assert subscription.carried_amount == Decimal("0.30")  # still owed, not lost
