@@ -86,6 +86,8 @@ class Subscription(models.Model):
     # A credit carried to the next renewal (immediate downgrades, goodwill).
     credit_amount = models.DecimalField(default=0, **AMOUNT)
     credit = MoneyField(amount_field="credit_amount", currency_field="currency")
+    # Owed from a renewal below the gateway's minimum charge: added to the next renewal's order.
+    carried_amount = models.DecimalField(default=0, **AMOUNT)
 
     # Billing dates are computed from the anchor so month ends never drift.
     anchor_at = models.DateTimeField()
@@ -174,6 +176,7 @@ class EventType:
     PAYMENT_RETRIED = "payment_retried"
     PAYMENT_RECOVERED = "payment_recovered"
     PAYMENT_ACTION_REQUIRED = "payment_action_required"
+    CHARGE_CARRIED = "charge_carried"
     DUNNING_EXHAUSTED = "dunning_exhausted"
     PLAN_CHANGED = "plan_changed"
     PLAN_CHANGE_SCHEDULED = "plan_change_scheduled"
@@ -321,6 +324,9 @@ class PaymentAttempt(models.Model):
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(**AMOUNT)
     gateway_reference = models.CharField(max_length=255, blank=True, default="")
+    # ACTION_REQUIRED: the open charge's secret, shown only to the subscription's owner so the
+    # storefront can complete it (Stripe.js confirmCardPayment).
+    client_secret = models.CharField(max_length=255, blank=True, default="")
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)

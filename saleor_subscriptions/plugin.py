@@ -149,29 +149,27 @@ class SubscriptionsPlugin(BasePlugin):
         first period plus the sign-up fee."""
         if not self.active:
             return previous_value
-        from prices import TaxedMoney
-
-        from .services.checkout_plans import line_total, plan_for_line
+        from .services.checkout_plans import plan_for_line
 
         plan = plan_for_line(checkout_line)
         if plan is None:
             return previous_value
-        total = line_total(plan, checkout_line.quantity)
-        return TaxedMoney(net=total, gross=total)
+        return _taxed_line_total(checkout_line, plan)
 
     def calculate_checkout_total(self, checkout, lines, discounts, previous_value):
         """Free trials cost nothing today (see services/checkout_plans.free_trial_credit)."""
         if not self.active:
             return previous_value
-        from prices import TaxedMoney
+        from saleor.core.taxes import zero_taxed_money
 
         from .services.checkout_plans import free_trial_credit
 
-        credit = free_trial_credit(checkout, lines, previous_value.currency)
-        if not credit.amount:
+        credit = free_trial_credit(checkout, lines, previous_value.currency,
+                                   price_line=_taxed_line_total)
+        if not credit.gross.amount:
             return previous_value
-        zero = TaxedMoney(net=credit * 0, gross=credit * 0)
-        return max(previous_value - TaxedMoney(net=credit, gross=credit), zero)
+        zero = zero_taxed_money(previous_value.currency)
+        return max(previous_value - credit, zero)
 
     def preprocess_order_creation(self, checkout, discounts, previous_value):
         """Runs before Saleor charges the customer: a rejection here moves no money.
@@ -223,6 +221,16 @@ class SubscriptionsPlugin(BasePlugin):
 
         create_from_order(order, now=timezone.now())
         return previous_value
+
+
+def _taxed_line_total(checkout_line, plan):
+    """A subscribed line costs its first charge, taxed by the store's tax plugins the way
+    renewal order lines are (saleor_adapter/taxes.py)."""
+    from .saleor_adapter.taxes import taxed_checkout_line
+    from .services.checkout_plans import line_charge_parts
+
+    unit, quantity, once = line_charge_parts(plan, checkout_line.quantity)
+    return taxed_checkout_line(checkout_line, unit, quantity, once)
 
 
 def _codes(error: ValidationError) -> set:

@@ -10,7 +10,7 @@ from typing import Optional
 from django.utils.dateparse import parse_datetime
 from saleor.celeryconf import app
 
-from .saleor_adapter import notifications  # noqa: F401  (registers its e-mail task)
+from .saleor_adapter import emails, notifications  # noqa: F401  (register their e-mail tasks)
 from .services import claiming, renewals
 
 logger = logging.getLogger(__name__)

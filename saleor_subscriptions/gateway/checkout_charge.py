@@ -15,7 +15,7 @@ from saleor.payment.interface import CreditCardInfo, GatewayResponse, PaymentDat
 from saleor.payment.models import Payment
 
 from ..config import load_settings
-from ..domain.money import to_minor
+from ..domain.money import to_stripe_amount
 from . import stripe_client
 from .customers import customer_with_card
 from .interface import CardDetails
@@ -128,4 +128,4 @@ def process_checkout_payment(data: PaymentData) -> GatewayResponse:
 def to_minor_amount(data: PaymentData) -> int:
     from prices import Money
 
-    return to_minor(Money(Decimal(data.amount), data.currency))
+    return to_stripe_amount(Money(Decimal(data.amount), data.currency))

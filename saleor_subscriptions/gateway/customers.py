@@ -101,6 +101,39 @@ def attach_card(client: stripe_client.StripeClient, customer_id: str,
     return card_details(method)
 
 
+class CardNotSaved(Exception):
+    """Stripe would not set the card up for off-session charges; `message` is customer-safe."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def save_card_for_off_session(options: dict, customer_id: str,
+                              payment_method_id: str) -> CardDetails:
+    """Attach the card and confirm a SetupIntent (usage off_session) for it on the customer, so
+    the bank authorises later renewals made without the customer (SCA).
+
+    A card that asks for authentication now cannot be set up here: its SetupIntent is
+    cancelled and CardNotSaved raised. Stripe errors pass through (stripe.error.StripeError).
+    """
+    card = attach_card(options, customer_id, payment_method_id)
+    intent = stripe.SetupIntent.create(
+        customer=customer_id, usage="off_session", payment_method_types=["card"],
+        metadata={"purpose": "subscription_card_update"}, **options)
+    intent = stripe.SetupIntent.confirm(intent.id, payment_method=payment_method_id, **options)
+    if intent.status != "succeeded":
+        try:
+            stripe.SetupIntent.cancel(intent.id, **options)
+        except stripe.error.StripeError:
+            pass  # it stays unconfirmed: nothing can be charged through it
+        if intent.status == "requires_action":
+            raise CardNotSaved("The card asks for authentication (3-D Secure) to be saved: "
+                               "use another card.")
+        raise CardNotSaved("The card could not be saved (%s)." % intent.status)
+    return card
+
+
 def card_details(method) -> CardDetails:
     card = method.get("card") or {}
     return CardDetails(

@@ -58,6 +58,7 @@ class FakeGateway(PaymentGateway):
         # HSETNX: of two concurrent first calls with one key, only one charge is recorded.
         if not self.redis.hsetnx(PREFIX + "keys", request.idempotency_key, json.dumps(record)):
             return self.charge(request)
+        self.redis.hset(PREFIX + "references", record["reference"], request.idempotency_key)
         if record["outcome"] == ChargeOutcome.SUCCEEDED.value:
             self.redis.rpush(PREFIX + "charges", json.dumps(record))
         if request.payment_method_reference == "pm_fake_timeout":
@@ -68,6 +69,34 @@ class FakeGateway(PaymentGateway):
     def find_charge(self, request: ChargeRequest) -> Optional[ChargeResult]:
         stored = self.redis.hget(PREFIX + "keys", request.idempotency_key)
         return _result(json.loads(stored)) if stored is not None else None
+
+    def retrieve_charge(self, reference: str) -> ChargeResult:
+        key = self.redis.hget(PREFIX + "references", reference)
+        stored = self.redis.hget(PREFIX + "keys", key) if key is not None else None
+        if stored is None:
+            return ChargeResult(ChargeOutcome.INVALID, error_code="resource_missing",
+                                error_message="No such payment.")
+        return _result(json.loads(stored))
+
+    def cancel_charge(self, reference: str) -> None:
+        self._settle_open(reference, ChargeOutcome.DECLINED, "payment_intent_canceled")
+
+    def complete_authentication(self, reference: str) -> None:
+        """For tests: the customer passed 3-D Secure on the storefront."""
+        self._settle_open(reference, ChargeOutcome.SUCCEEDED, "")
+
+    def _settle_open(self, reference: str, outcome: ChargeOutcome, code: str) -> None:
+        key = self.redis.hget(PREFIX + "references", reference)
+        stored = self.redis.hget(PREFIX + "keys", key) if key is not None else None
+        if stored is None:
+            return
+        record = json.loads(stored)
+        if record["outcome"] != ChargeOutcome.ACTION_REQUIRED.value:
+            return
+        record["outcome"], record["code"] = outcome.value, code
+        self.redis.hset(PREFIX + "keys", key, json.dumps(record))
+        if outcome == ChargeOutcome.SUCCEEDED:
+            self.redis.rpush(PREFIX + "charges", json.dumps(record))
 
     def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:
         # A repeated key refunds nothing more, like Stripe.
@@ -117,9 +146,11 @@ def _result(record: dict) -> ChargeResult:
     if outcome == ChargeOutcome.INVALID:
         return ChargeResult(outcome, error_code=record["code"],
                             error_message="No such PaymentMethod on the customer.")
+    action = outcome == ChargeOutcome.ACTION_REQUIRED
     return ChargeResult(outcome, reference=record["reference"], amount=amount,
-                        error_code=record["code"], error_message="The card was declined."
-                        if outcome == ChargeOutcome.DECLINED else "Authentication required.")
+                        error_code=record["code"], error_message="Authentication required."
+                        if action else "The card was declined.",
+                        client_secret=record["reference"] + "_secret_fake" if action else "")
 
 
 def get_fake_gateway() -> FakeGateway:

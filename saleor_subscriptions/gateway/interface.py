@@ -36,6 +36,8 @@ class ChargeRequest:
     idempotency_key: str
     description: str = ""
     metadata: Dict[str, str] = field(default_factory=dict)
+    #: the gateway's charge made earlier under this key, when known (an open 3-D Secure intent)
+    reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class ChargeResult:
     error_code: str = ""
     error_message: str = ""
     card: Optional[CardDetails] = None
+    #: ACTION_REQUIRED: what the storefront completes the charge with (Stripe.js client secret)
+    client_secret: str = ""
 
     @property
     def succeeded(self) -> bool:
@@ -70,6 +74,15 @@ class PaymentGateway:
 
     def find_charge(self, request: ChargeRequest) -> Optional[ChargeResult]:
         """The result of an earlier charge with request.idempotency_key, or None if none exists."""
+        raise NotImplementedError
+
+    def retrieve_charge(self, reference: str) -> ChargeResult:
+        """The charge's state now (an intent waiting for the customer may have completed);
+        ChargeResult(UNKNOWN) when the gateway could not be asked."""
+        raise NotImplementedError
+
+    def cancel_charge(self, reference: str) -> None:
+        """Close a charge still waiting for the customer, so it can never be completed later."""
         raise NotImplementedError
 
     def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:

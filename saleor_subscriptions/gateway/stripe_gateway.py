@@ -10,7 +10,7 @@ import stripe
 from prices import Money
 
 from .. import GATEWAY_ID
-from ..domain.money import from_minor, to_minor
+from ..domain.money import from_stripe_amount, to_stripe_amount
 from . import stripe_client
 from .interface import (
     CardDetails,
@@ -50,7 +50,7 @@ class StripeGateway(PaymentGateway):
         metadata[METADATA_KEY] = request.idempotency_key
         try:
             intent = self._stripe.PaymentIntent.create(
-                amount=to_minor(request.amount),
+                amount=to_stripe_amount(request.amount),
                 currency=request.amount.currency.lower(),
                 customer=request.customer_reference,
                 payment_method=request.payment_method_reference,
@@ -109,12 +109,28 @@ class StripeGateway(PaymentGateway):
             if intent.get("customer") == customer:
                 yield intent
 
+    def retrieve_charge(self, reference: str) -> ChargeResult:
+        try:
+            intent = self._stripe.PaymentIntent.retrieve(reference)
+        except stripe.error.InvalidRequestError as error:
+            return _error(ChargeOutcome.INVALID, error, "invalid_request")
+        except stripe.error.StripeError as error:
+            return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
+        return intent_result(intent)
+
+    def cancel_charge(self, reference: str) -> None:
+        try:
+            self._stripe.PaymentIntent.cancel(reference)
+        except stripe.error.StripeError as error:
+            # Already succeeded or cancelled: nothing is left open either way.
+            logger.info("cancel_charge %s: %s", reference, error)
+
     # -- refunds ----------------------------------------------------------------------------
     def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:
         try:
             refund = self._stripe.Refund.create(
                 payment_intent=reference,
-                amount=to_minor(amount),
+                amount=to_stripe_amount(amount),
                 idempotency_key=idempotency_key,
             )
         except stripe.error.StripeError as error:
@@ -127,7 +143,7 @@ class StripeGateway(PaymentGateway):
 def intent_result(intent) -> ChargeResult:
     """Map a PaymentIntent (real Stripe or localstripe) to a ChargeResult."""
     status = intent.get("status")
-    amount = from_minor(int(intent["amount"]), intent["currency"].upper())
+    amount = from_stripe_amount(int(intent["amount"]), intent["currency"].upper())
     reference = intent["id"]
     if status == "succeeded":
         return ChargeResult(ChargeOutcome.SUCCEEDED, reference=reference, amount=amount,
@@ -137,15 +153,23 @@ def intent_result(intent) -> ChargeResult:
             ChargeOutcome.ACTION_REQUIRED, reference=reference, amount=amount,
             error_code=AUTHENTICATION_REQUIRED,
             error_message="The card needs the customer to authenticate the payment.",
+            client_secret=intent.get("client_secret") or "",
         )
-    if status in ("requires_payment_method", "requires_source", "canceled"):
+    if status == "canceled":
+        # Closed for good (by us, or by Stripe): whatever it waited for will never come.
+        return ChargeResult(ChargeOutcome.DECLINED, reference=reference, amount=amount,
+                            error_code="payment_intent_canceled",
+                            error_message="The payment was cancelled.")
+    if status in ("requires_payment_method", "requires_source"):
         error = intent.get("last_payment_error") or {}
         code = error.get("decline_code") or error.get("code") or "card_declined"
         outcome = ChargeOutcome.DECLINED
         if code == AUTHENTICATION_REQUIRED:
             outcome = ChargeOutcome.ACTION_REQUIRED
         return ChargeResult(outcome, reference=reference, amount=amount, error_code=code,
-                            error_message=error.get("message") or "The card was declined.")
+                            error_message=error.get("message") or "The card was declined.",
+                            client_secret=(intent.get("client_secret") or "")
+                            if outcome == ChargeOutcome.ACTION_REQUIRED else "")
     # processing / requires_confirmation / requires_capture: not (yet) money we can record.
     return ChargeResult(ChargeOutcome.UNKNOWN, reference=reference, amount=amount,
                         error_code="status_" + str(status),
@@ -185,6 +209,7 @@ def _card_error(error: stripe.error.CardError, currency: str) -> ChargeResult:
     outcome = ChargeOutcome.DECLINED
     if error.code == AUTHENTICATION_REQUIRED or code == AUTHENTICATION_REQUIRED:
         outcome, code = ChargeOutcome.ACTION_REQUIRED, AUTHENTICATION_REQUIRED
-    amount = from_minor(int(intent["amount"]), currency) if intent.get("amount") else None
+    amount = from_stripe_amount(int(intent["amount"]), currency) if intent.get("amount") else None
+    secret = (intent.get("client_secret") or "") if outcome == ChargeOutcome.ACTION_REQUIRED else ""
     return ChargeResult(outcome, reference=intent.get("id") or "", amount=amount,
-                        error_code=str(code), error_message=_message(error))
+                        error_code=str(code), error_message=_message(error), client_secret=secret)

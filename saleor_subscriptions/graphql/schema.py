@@ -24,6 +24,7 @@ from .mutations.lifecycle import (
     SubscriptionSkipNextRenewal,
     resolve_plan_change_preview,
 )
+from .mutations.payments import SubscriptionPaymentConfirm
 from .mutations.plans import (
     SubscriptionPlanArchive,
     SubscriptionPlanCreate,
@@ -179,6 +180,7 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_next_billing_date_update = SubscriptionNextBillingDateUpdate.Field()
     subscription_extend_period = SubscriptionExtendPeriod.Field()
     subscription_payment_method_update = SubscriptionPaymentMethodUpdate.Field()
+    subscription_payment_confirm = SubscriptionPaymentConfirm.Field()
     subscription_address_update = SubscriptionAddressUpdate.Field()
     subscription_change_plan = SubscriptionChangePlan.Field()
     subscription_change_plan_cancel = SubscriptionChangePlanCancel.Field()

@@ -195,6 +195,40 @@ def _renewal_problem(subscription):
     return _cycle_problem(cycle), detail
 
 
+def _saleor_order_type():
+    from saleor.graphql.order.types import Order
+
+    return Order
+
+
+class SubscriptionPendingPayment(graphene.ObjectType):
+    client_secret = graphene.String(
+        description="For Stripe.js confirmCardPayment; shown to the subscription's owner only.")
+    payment_method_id = graphene.String(
+        description="The card the payment is made with (Stripe PaymentMethod id).")
+    status = graphene.String(
+        required=True, description="ACTION_REQUIRED: the customer must confirm the payment.")
+    amount = graphene.Field(Money, required=True, description="What the payment is for.")
+    order = graphene.Field(lambda: _saleor_order_type(), description="The renewal order.")
+
+    class Meta:
+        description = (
+            "A renewal payment the customer's bank asked them to confirm (3-D Secure). Confirm "
+            "it with Stripe.js, then call subscriptionPaymentConfirm."
+        )
+
+    @staticmethod
+    def of(pending, context):
+        user = getattr(context, "user", None)
+        is_owner = bool(user is not None and user.is_authenticated
+                        and pending.subscription.user_id == user.pk)
+        return SubscriptionPendingPayment(
+            client_secret=(pending.attempt.client_secret or None) if is_owner else None,
+            payment_method_id=pending.subscription.payment_method_reference or None,
+            status="ACTION_REQUIRED", amount=pending.amount, order=pending.cycle.order,
+        )
+
+
 class CustomerSubscription(CountableDjangoObjectType):
     status = SubscriptionStatusEnum(required=True)
     plan = graphene.Field(SubscriptionPlan, required=True)
@@ -230,6 +264,14 @@ class CustomerSubscription(CountableDjangoObjectType):
         "from the first renewal on or after scheduledPriceAt.")
     scheduled_price_at = graphene.DateTime(
         description="End of the customer's notice of scheduledPrice.")
+    carried_balance = graphene.Field(
+        Money, required=True,
+        description="Owed from a renewal below the minimum charge; added to the next renewal.",
+    )
+    pending_payment = graphene.Field(
+        SubscriptionPendingPayment,
+        description="A renewal payment waiting for the customer to confirm it (3-D Secure).",
+    )
 
     class Meta:
         model = models.Subscription
@@ -301,6 +343,19 @@ class CustomerSubscription(CountableDjangoObjectType):
         if not permissions.can_manage_orders(info.context):
             return None
         return root.parked_reason or None
+
+    @staticmethod
+    def resolve_carried_balance(root, _info):
+        from prices import Money as PricesMoney
+
+        return PricesMoney(root.carried_amount, root.currency)
+
+    @staticmethod
+    def resolve_pending_payment(root, info):
+        from ..services.pending_payment import pending_payment
+
+        pending = pending_payment(root)
+        return SubscriptionPendingPayment.of(pending, info.context) if pending else None
 
     @staticmethod
     def resolve_events(root, _info):

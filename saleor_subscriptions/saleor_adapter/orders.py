@@ -23,6 +23,8 @@ from .stock import allocate_line
 #: order.metadata key marking a renewal order (hooks must not start a new subscription for it)
 RENEWAL_METADATA_KEY = "subscription_renewal"
 CREDIT_DISCOUNT_NAME = "Subscription credit"
+CARRIED_BALANCE_NAME = "Balance carried from an earlier renewal"
+CARRIED_DISCOUNT_NAME = "Carried to the next renewal (below the minimum charge)"
 
 
 class OrderBlocked(Exception):
@@ -55,11 +57,14 @@ def check_orderable(subscription) -> None:
 
 
 def create_renewal_order(
-    subscription, cycle_index: int, credit: Decimal = Decimal(0), effects=None
+    subscription, cycle_index: int, credit: Decimal = Decimal(0), effects=None,
+    carried: Decimal = Decimal(0),
 ) -> Order:
     """Create and place the order for one renewal; call inside the caller's transaction.
 
-    `credit` is taken off the total as an order discount. `effects`: the batch's OrderEffects.
+    `credit` is taken off the total as an order discount; `carried` (owed from an earlier
+    renewal below the minimum charge, taxes included) is added as a line of its own.
+    `effects`: the batch's OrderEffects.
     Raises OrderBlocked (variant deleted, no shipping method, out of stock); the caller's
     transaction must then roll back.
     """
@@ -88,9 +93,10 @@ def create_renewal_order(
         metadata={RENEWAL_METADATA_KEY: str(subscription.token), "subscription_cycle": cycle_index},
     )
     line = _add_line(order, subscription, effects.manager)
+    balance = _add_balance_line(order, Money(carried, currency)) if carried > 0 else None
     if shipping_required:
         order.shipping_price = effects.manager.calculate_order_shipping(order)
-    _set_totals(order, line, credit)
+    _set_totals(order, line, credit, balance)
     if variant.track_inventory:
         country = (order.shipping_address or order.billing_address).country.code
         try:
@@ -149,11 +155,41 @@ def _add_line(order: Order, subscription, manager) -> OrderLine:
     return line
 
 
-def _set_totals(order: Order, line: OrderLine, credit: Decimal) -> None:
+def _add_balance_line(order: Order, amount: Money) -> OrderLine:
+    """The amount an earlier renewal carried (below the gateway's minimum charge): already
+    taxed on that renewal's order, so not taxed again."""
+    return OrderLine.objects.create(
+        order=order, variant=None, product_name=CARRIED_BALANCE_NAME, variant_name="",
+        product_sku="", is_shipping_required=False, quantity=1,
+        unit_price=TaxedMoney(net=amount, gross=amount), tax_rate=Decimal("0.0"),
+    )
+
+
+def carried_balance(order: Order) -> Decimal:
+    """The carried balance a renewal order holds (its balance line), 0 if none."""
+    lines = order.lines.filter(variant__isnull=True, product_name=CARRIED_BALANCE_NAME)
+    return sum((line.unit_price_gross_amount * line.quantity for line in lines), Decimal(0))
+
+
+def carry_order_balance(order: Order, amount: Money) -> None:
+    """Leave `amount` of the order's total to the next renewal: an order discount (the order is
+    then settled at what is left, usually nothing)."""
+    order.discount_amount = (order.discount_amount or Decimal(0)) + amount.amount
+    order.discount_name = (CARRIED_DISCOUNT_NAME if not order.discount_name
+                           else "%s, %s" % (order.discount_name, CARRIED_DISCOUNT_NAME))
+    order.total = max(order.total - amount, zero_taxed_money(order.currency))
+    order.save(update_fields=["discount_amount", "discount_name", "total_net_amount",
+                              "total_gross_amount"])
+
+
+def _set_totals(order: Order, line: OrderLine, credit: Decimal,
+                balance: Optional[OrderLine] = None) -> None:
     """Saleor's recalculate_order for a one-line order, from the objects in hand (one UPDATE
     instead of eight queries): lines plus shipping, less the credit (never below zero), and
     the weight."""
     total = line.get_total() + order.shipping_price
+    if balance is not None:
+        total += balance.get_total()
     order.discount_amount = min(credit, total.gross.amount) if credit > 0 else Decimal(0)
     if order.discount_amount:
         order.discount_name = CREDIT_DISCOUNT_NAME
@@ -182,8 +218,16 @@ def cancel_unpaid_order(order: Optional[Order]) -> None:
 ADJUSTMENT_METADATA_KEY = "subscription_adjustment"
 
 
-def create_adjustment_order(subscription, plan, amount: Money, description: str) -> Order:
-    """A one-line order for money owed mid-period (a prorated upgrade); nothing ships."""
+def create_adjustment_order(subscription, plan, amount: Money, description: str,
+                            effects=None) -> Order:
+    """A one-line order for money owed mid-period (a prorated upgrade); nothing ships.
+
+    `amount` is net: the line is taxed through the plugins manager like a renewal line, so the
+    order's total (what is charged) carries the store's taxes.
+    """
+    from .order_effects import OrderEffects
+
+    effects = effects or OrderEffects()
     variant = plan.variant
     user = subscription.user
     order = Order.objects.create(
@@ -193,11 +237,15 @@ def create_adjustment_order(subscription, plan, amount: Money, description: str)
         currency=amount.currency, total=zero_taxed_money(amount.currency),
         metadata={ADJUSTMENT_METADATA_KEY: str(subscription.token)},
     )
-    OrderLine.objects.create(
+    line = OrderLine(
         order=order, variant=variant, product_name=str(variant.product), variant_name=description,
         product_sku=variant.sku, is_shipping_required=False, quantity=1,
         unit_price=TaxedMoney(net=amount, gross=amount), tax_rate=Decimal("0.0"),
     )
+    taxed = effects.manager.calculate_order_line_unit(line)
+    line.unit_price = taxed
+    line.tax_rate = taxed.tax.amount / taxed.net.amount if taxed.net.amount else Decimal("0.0")
+    line.save()
     recalculate_order(order, update_voucher_discount=False)
     order_created(order, user=user if user is not None else AnonymousUser())
     return order

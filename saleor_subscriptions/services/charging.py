@@ -14,6 +14,7 @@ from django.db import transaction
 from prices import Money
 
 from .. import GATEWAY_ID
+from ..domain.money import below_minimum_charge
 from ..domain.states import Status
 from ..gateway.interface import ChargeOutcome, ChargeRequest, ChargeResult
 from ..models import (
@@ -54,7 +55,14 @@ def settle(subscription_id: int, cycle_id: int, started, now: datetime, context,
     """Steps 3-4 for a committed attempt: (attempt id, request, reconcile?) from start_attempt.
     `order`: the cycle's order as this process just created it (saves reading it again)."""
     attempt_id, request, reconcile = started
-    result = charge(context, request, reconcile)
+    result = look_up(context, request) if reconcile else None
+    if result is None and below_minimum_charge(request.amount):
+        from .carry import carry_to_next_renewal
+
+        return carry_to_next_renewal(subscription_id, cycle_id, attempt_id, request.amount,
+                                     now, context)
+    if result is None:
+        result = charge(context, request)
     return record_outcome(subscription_id, cycle_id, attempt_id, result, now, context, order)
 
 
@@ -71,6 +79,15 @@ def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime
     earlier = [] if getattr(cycle, "created_now", False) else list(
         PaymentAttempt.objects.filter(cycle=cycle).order_by("pk"))
     attempt = next((row for row in earlier if row.status == AttemptStatus.STARTED), None)
+    if attempt is None:
+        # A charge waiting for the customer (3-D Secure) is checked, never charged beside: two
+        # open intents could both be completed.
+        attempt = open_intent_attempt(earlier)
+        if attempt is not None and cycle.attempt_count:
+            record_event(subscription, EventType.PAYMENT_RETRIED, date=now,
+                         order_id=cycle.order_id, cycle_index=cycle.cycle_index,
+                         retry_number=cycle.attempt_count,
+                         payment_reference=attempt.gateway_reference)
     reconcile = attempt is not None
     if attempt is None:
         attempt = PaymentAttempt.objects.create(
@@ -99,6 +116,9 @@ def charge_request(subscription: Subscription, attempt: PaymentAttempt, descript
         idempotency_key=attempt.idempotency_key,
         description=description,
         metadata=metadata,
+        # A charge waiting for the customer (3-D Secure) is looked up by its intent.
+        reference=attempt.gateway_reference
+        if attempt.status == AttemptStatus.ACTION_REQUIRED else "",
     )
 
 
@@ -116,18 +136,43 @@ def start_charge(subscription: Subscription, purpose: str, key: str, amount: Mon
     return attempt.pk, request, False
 
 
+def look_up(context, request: ChargeRequest):
+    """What the gateway did with an interrupted attempt (None: nothing was charged); an intent
+    waiting for the customer is checked by its reference."""
+    if request.reference:
+        result = check_open_intent(context.gateway, request.reference)
+    else:
+        result = context.gateway.find_charge(request)
+    if result is not None:
+        logger.info("Reconciled attempt %s: %s", request.idempotency_key, result.outcome.value)
+    return result
+
+
 def charge(context, request: ChargeRequest, reconcile: bool = False) -> ChargeResult:
     """Step 3 for any purpose: look an interrupted attempt up first, then charge (same key)."""
-    result = None
-    if reconcile:
-        result = context.gateway.find_charge(request)
-        if result is not None:
-            logger.info("Reconciled attempt %s: %s", request.idempotency_key, result.outcome.value)
+    result = look_up(context, request) if reconcile else None
     if result is None:
         if request.amount.amount <= 0:
             result = ChargeResult(ChargeOutcome.SUCCEEDED, amount=request.amount)
         else:
             result = call_gateway(context, request)
+    return result
+
+
+def open_intent_attempt(attempts):
+    """The newest attempt when it is a charge still waiting for the customer, else None."""
+    last = attempts[-1] if attempts else None
+    if last is not None and last.status == AttemptStatus.ACTION_REQUIRED and last.gateway_reference:
+        return last
+    return None
+
+
+def check_open_intent(gateway, reference: str) -> ChargeResult:
+    """An open intent's state now; one that can no longer succeed is closed first, so that a new
+    attempt never runs beside it."""
+    result = gateway.retrieve_charge(reference)
+    if result.outcome == ChargeOutcome.DECLINED and result.error_code != "payment_intent_canceled":
+        gateway.cancel_charge(reference)
     return result
 
 
@@ -156,10 +201,13 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
             cycle.order = order
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
         outcome = RenewalOutcome(subscription_id, FAILED, "", cycle.cycle_index, cycle.order_id)
-        if attempt.status != AttemptStatus.STARTED:
+        if attempt.status not in (AttemptStatus.STARTED, AttemptStatus.ACTION_REQUIRED):
             outcome.status, outcome.detail = SKIPPED, "already_recorded"
             return outcome
+        # An ACTION_REQUIRED attempt is an open intent checked again (still not final).
+        rechecked = attempt.status == AttemptStatus.ACTION_REQUIRED
         attempt.gateway_reference = result.reference or attempt.gateway_reference
+        attempt.client_secret = result.client_secret or attempt.client_secret
         attempt.error_code = result.error_code
         attempt.error_message = result.error_message
         attempt.finished_at = now
@@ -174,6 +222,8 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
             state = dunning.record_payment_failure(subscription, cycle, attempt, result, now,
                                                    context.settings)
             outcome.detail = "%s: %s (%s)" % (cycle.error_code, cycle.last_error, state)
+            if kind == ChargeOutcome.ACTION_REQUIRED:
+                action_required(subscription, cycle, attempt, rechecked, context)
         elif kind == ChargeOutcome.INVALID:
             attempt.status = AttemptStatus.FAILED
             state = dunning.record_blocked(subscription, cycle, result.error_code or "invalid",
@@ -186,7 +236,7 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
             gateway_health.record_refusal(subscription, cycle, result, now, context.settings)
             outcome.detail = "%s: %s" % (cycle.error_code, cycle.last_error)
         else:
-            # UNKNOWN or still RATE_LIMITED: the attempt stays STARTED and is looked up later.
+            # UNKNOWN or still RATE_LIMITED: the attempt stays as it is and is looked up later.
             attempt.finished_at = None
             cycle.next_retry_at = now + UNKNOWN_RETRY_DELAY
             cycle.error_code = result.error_code or kind.value
@@ -198,6 +248,19 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
         subscription.save()
     outcome.lease_released = True
     return outcome
+
+
+def action_required(subscription, cycle, attempt, rechecked: bool, context) -> None:
+    """The intent stays open for the customer: e-mail them when it is new; close it when
+    dunning gave up on the cycle (it must never be completed for a cancelled order)."""
+    from ..saleor_adapter.emails import send_payment_action_required
+
+    if cycle.status == CycleStatus.ABANDONED:
+        attempt.status = AttemptStatus.FAILED
+        reference, gateway = attempt.gateway_reference, context.gateway
+        transaction.on_commit(lambda: gateway.cancel_charge(reference))
+    elif not rechecked:
+        send_payment_action_required(subscription.pk, cycle.pk)
 
 
 def record_success(subscription, cycle, attempt, result: ChargeResult, now, context) -> None:

@@ -86,13 +86,33 @@ def line_total(plan: SubscriptionPlan, quantity: int):
     return plans.plan_first_charge(plan, quantity)
 
 
-def free_trial_credit(checkout, lines, currency: str):
+def line_charge_parts(plan: SubscriptionPlan, quantity: int):
+    """`line_total` as (unit price, units, one-off fee), for taxing each part like a renewal
+    order line: unit × units + fee == line_total(plan, quantity)."""
     from prices import Money
 
+    unit = plans.plan_unit_price(plan)
+    no_fee = Money(0, plan.currency)
+    if is_free_start(plan):
+        return unit, quantity, no_fee
+    if plan.trial_days > 0:
+        return unit, 0, plan.signup_fee
+    return unit, quantity, plan.signup_fee
+
+
+def free_trial_credit(checkout, lines, currency: str, price_line=None):
+    """What comes off the checkout total for free-trial lines: their line totals, as
+    `price_line(line, plan)` priced them (taxed), or untaxed by default."""
+    from prices import Money, TaxedMoney
+
     chosen = plans_by_line(checkout)
-    credit = Money(0, currency)
+    credit = TaxedMoney(net=Money(0, currency), gross=Money(0, currency))
     for line in lines:
         plan = chosen.get(line.pk)
         if plan is not None and is_free_start(plan):
-            credit += plans.recurring_charge(plan, line.quantity)
+            if price_line is not None:
+                credit += price_line(line, plan)
+            else:
+                untaxed = plans.recurring_charge(plan, line.quantity)
+                credit += TaxedMoney(net=untaxed, gross=untaxed)
     return credit

@@ -73,7 +73,7 @@ def record_payment_failure(subscription, cycle, attempt, result, now: datetime, 
 
 def apply_final_action(subscription, cycle, now: datetime, settings) -> None:
     """Dunning is over: abandon the cycle (cancel its unpaid order), then cancel or pause."""
-    from ..saleor_adapter.orders import cancel_unpaid_order
+    from ..saleor_adapter.orders import cancel_unpaid_order, carried_balance
 
     cycle.status = CycleStatus.ABANDONED
     cycle.next_retry_at = None
@@ -81,6 +81,9 @@ def apply_final_action(subscription, cycle, now: datetime, settings) -> None:
     if cycle.order_id is not None and cycle.order.discount_amount:
         # The credit applied to the abandoned order goes back to the customer.
         subscription.credit_amount += cycle.order.discount_amount
+    if cycle.order_id is not None:
+        # So does an earlier renewal's carried balance: it is still owed (services/carry.py).
+        subscription.carried_amount += carried_balance(cycle.order)
     action = settings.final_action
     record_event(
         subscription, EventType.DUNNING_EXHAUSTED, date=now, order=cycle.order, amount=cycle_amount(cycle),

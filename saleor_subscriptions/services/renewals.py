@@ -288,7 +288,8 @@ def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]
         try:
             with transaction.atomic():
                 order = create_renewal_order(subscription, cycle.cycle_index, credit,
-                                             effects=context.order_effects())
+                                             effects=context.order_effects(),
+                                             carried=subscription.carried_amount)
         except OrderBlocked as blocked:
             problem = (blocked.code, blocked.message)
     if problem is not None:
@@ -304,12 +305,15 @@ def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]
     cycle.blocked_count = 0
     cycle.error_code = cycle.last_error = ""
     cycle.save()
-    if order.discount_amount:  # otherwise nothing changed (a scheduled plan change saved itself)
+    carried = subscription.carried_amount  # now a line of this order (services/carry.py)
+    if order.discount_amount or carried:  # else nothing changed (a scheduled plan change saved)
         subscription.credit_amount -= order.discount_amount
+        subscription.carried_amount = 0
         subscription.save()
+    extra = {"carried": carried} if carried else {}
     record_event(subscription, EventType.RENEWAL_ORDER_CREATED, date=now, order=order,
                  amount=total, cycle_index=cycle.cycle_index,
-                 period_start=cycle.period_start, period_end=cycle.period_end)
+                 period_start=cycle.period_start, period_end=cycle.period_end, **extra)
     return None
 
 

@@ -72,8 +72,9 @@ def _create_from_order(order, now: datetime) -> List[Subscription]:
     started = [_start(order, line, card, now) for line in lines]
     for line in lines:
         if is_free_start(line.plan):
+            # What the line costs on the order (taxed), which the checkout total left out.
             saleor_checkout.add_order_discount(
-                order, plans.recurring_charge(line.plan, line.quantity), "Free trial")
+                order, line.order_line.get_total().gross, "Free trial")
     return started
 
 

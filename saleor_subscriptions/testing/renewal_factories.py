@@ -130,3 +130,21 @@ def utc(*args) -> datetime:
 
 def days(count: int) -> timedelta:
     return timedelta(days=count)
+
+
+def complete_authentication(api_base: str, client_secret: str, success: bool = True,
+                            publishable_key: str = "pk_test_storefront") -> dict:
+    """What Stripe.js `confirmCardPayment(clientSecret)` does against localstripe once the
+    customer passes (or fails) 3-D Secure: only the publishable key and the client secret."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    intent_id = client_secret.split("_secret_")[0]
+    url = "%s/v1/payment_intents/%s/_authenticate?success=%s" % (
+        api_base.rstrip("/"), intent_id, "true" if success else "false")
+    body = json.dumps({"key": publishable_key, "client_secret": client_secret}).encode()
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read().decode())

@@ -51,6 +51,23 @@ def test_failures_charge_nothing(gateway, method, outcome):
     assert gateway.charges_count() == 0
 
 
+def test_an_open_authentication_is_checked_completed_or_cancelled_like_stripe(gateway):
+    waiting = gateway.charge(request("k1", "pm_fake_auth"))
+    assert waiting.client_secret and gateway.retrieve_charge(waiting.reference) == waiting
+    gateway.complete_authentication(waiting.reference)
+    assert gateway.retrieve_charge(waiting.reference).succeeded
+    gateway.cancel_charge(waiting.reference)  # a succeeded charge stays succeeded
+    assert gateway.retrieve_charge(waiting.reference).succeeded
+    assert gateway.charges_count() == 1
+
+    other = gateway.charge(request("k2", "pm_fake_auth"))
+    gateway.cancel_charge(other.reference)
+    closed = gateway.retrieve_charge(other.reference)
+    assert closed.outcome == ChargeOutcome.DECLINED
+    assert closed.error_code == "payment_intent_canceled"
+    assert gateway.charges_count() == 1
+
+
 def test_timeout_after_the_charge_is_found_again(gateway):
     result = gateway.charge(request("k1", "pm_fake_timeout"))
     assert result.outcome == ChargeOutcome.UNKNOWN

@@ -61,6 +61,39 @@ def test_new_card_recovers_a_past_due_subscription(customer_api, customer, store
     assert attached["customer"] == row.customer_reference
 
 
+def setup_intents(localstripe, customer_id):
+    options = rf.stripe_options(localstripe.url, KEY)
+    return [intent for intent in stripe.SetupIntent.list(limit=100, **options).auto_paging_iter()
+            if intent.get("customer") == customer_id]
+
+
+def test_new_card_is_saved_for_off_session_use_with_a_setup_intent(customer_api, customer, store,
+                                                                   plugin_on):
+    subscription = past_due_subscription(store, customer, plugin_on)
+    method = new_method(plugin_on)
+    payload = customer_api.execute(CARD_UPDATE, {"id": gid(subscription), "pm": method})[
+        "subscriptionPaymentMethodUpdate"]
+    assert payload["subscriptionErrors"] == []
+    (intent,) = setup_intents(plugin_on, subscription.customer_reference)
+    assert (intent["usage"], intent["status"], intent["payment_method"]) == (
+        "off_session", "succeeded", method)
+
+
+def test_card_that_cannot_be_saved_off_session_is_refused(customer_api, customer, store,
+                                                          plugin_on):
+    subscription = past_due_subscription(store, customer, plugin_on)
+    before = (subscription.payment_method_reference, subscription.events.count())
+    method = new_method(plugin_on, rf.AUTHENTICATION_CARD)
+    payload = customer_api.execute(CARD_UPDATE, {"id": gid(subscription), "pm": method})[
+        "subscriptionPaymentMethodUpdate"]
+    assert payload["subscriptionErrors"][0]["code"] == "PAYMENT_ERROR"
+    assert "authentication" in payload["subscriptionErrors"][0]["message"]
+    row = Subscription.objects.get(pk=subscription.pk)
+    assert (row.payment_method_reference, row.events.count()) == before
+    (intent,) = setup_intents(plugin_on, subscription.customer_reference)
+    assert intent["status"] == "canceled"
+
+
 def test_unknown_card_is_refused_and_nothing_changes(customer_api, customer, store, plugin_on):
     subscription = past_due_subscription(store, customer, plugin_on)
     before = (subscription.payment_method_reference, subscription.events.count())

@@ -7,7 +7,7 @@ from django.db import transaction
 from ...domain.states import Status
 from ...error_codes import SubscriptionErrorCode
 from ...gateway import stripe_client
-from ...gateway.customers import attach_card
+from ...gateway.customers import CardNotSaved, save_card_for_off_session
 from ...models import EventType, Subscription
 from ..events import record_event
 from . import Actor, charge_in_flight, in_flight_refusal, lock, refuse
@@ -15,8 +15,8 @@ from . import Actor, charge_in_flight, in_flight_refusal, lock, refuse
 
 def change_card(subscription_id: int, actor: Actor, now: datetime, settings,
                 payment_method_id: str) -> Subscription:
-    """Attach a new Stripe PaymentMethod to the subscription's customer and use it from now on;
-    a past-due subscription is charged again at once with it."""
+    """Save a new Stripe PaymentMethod on the subscription's customer for off-session use (a
+    SetupIntent) and use it from now on; a past-due subscription is charged again at once."""
     if not payment_method_id.startswith("pm_"):
         raise refuse("Give a Stripe PaymentMethod id (pm_...).", SubscriptionErrorCode.INVALID,
                      field="payment_method_id")
@@ -26,8 +26,10 @@ def change_card(subscription_id: int, actor: Actor, now: datetime, settings,
     if charge_in_flight(subscription_id):  # checked again under the lock; spares Stripe a call
         raise in_flight_refusal()
     try:
-        card = attach_card(stripe_client.from_settings(settings), subscription.customer_reference,
-                           payment_method_id)
+        card = save_card_for_off_session(stripe_client.from_settings(settings),
+                                         subscription.customer_reference, payment_method_id)
+    except CardNotSaved as error:
+        raise refuse(error.message, SubscriptionErrorCode.PAYMENT_ERROR, field="payment_method_id")
     except stripe.error.StripeError as error:
         raise refuse("Stripe refused the card: %s" % (error.user_message or error),
                      SubscriptionErrorCode.PAYMENT_ERROR, field="payment_method_id")

@@ -126,7 +126,10 @@ def change_plan(subscription_id: int, actor: Actor, now: datetime, settings,
             if not offer.charge_now.amount:
                 _switch(subscription, plan, offer, now, actor)
                 return subscription, offer
-            started = proration_charge.start(subscription, plan, offer, now, actor)
+            order, started = proration_charge.start(subscription, plan, offer, now, actor)
+            if started is None:  # below the gateway's minimum: carried to the next renewal
+                _switch(subscription, plan, offer, now, actor, order=order)
+                return subscription, offer
         # Committed: the attempt and its key exist before the gateway is called.
         from ..renewals import make_context
 

@@ -14,11 +14,12 @@ from typing import Optional
 from django.db import transaction
 from prices import Money
 
-from ...domain.money import quantize
+from ...domain.money import below_minimum_charge, quantize
 from ...error_codes import SubscriptionErrorCode
 from ...gateway.interface import ChargeOutcome, ChargeResult
 from ...models import AttemptStatus, EventType, PaymentAttempt, SubscriptionEvent
 from .. import charging
+from ..carry import carry_adjustment
 from ..events import record_event
 from . import Actor, lock, refuse
 
@@ -35,15 +36,20 @@ def proration_key(subscription, plan, quantity: int) -> str:
 
 def start(subscription, plan, offer, now: datetime, actor: Actor):
     """Inside the caller's transaction, subscription locked: the order and the STARTED attempt.
-    Returns what `charging.charge` takes: (attempt id, request, reconcile)."""
-    from ...saleor_adapter.orders import create_adjustment_order
+    Returns (order, started), `started` being what `charging.charge` takes (attempt id, request,
+    reconcile) — or None when the taxed difference is below the gateway's minimum charge and was
+    carried to the next renewal instead."""
+    from ...saleor_adapter.orders import create_adjustment_order, order_total
 
-    amount: Money = offer.charge_now
     subscription.plan_change_count += 1
     subscription.save(update_fields=["plan_change_count", "updated_at"])
-    order = create_adjustment_order(subscription, plan, amount,
+    order = create_adjustment_order(subscription, plan, offer.charge_now,
                                     "Prorated upgrade to %s" % plan.name)
-    return charging.start_charge(
+    amount: Money = order_total(order)  # the difference plus the store's taxes on it
+    if below_minimum_charge(amount):
+        carry_adjustment(subscription, order, amount, now)
+        return order, None
+    return order, charging.start_charge(
         subscription, charging.PRORATION, proration_key(subscription, plan, offer.new_quantity),
         amount, now, order=order, description="Prorated upgrade",
         plan_id=plan.pk, quantity=offer.new_quantity, kind=offer.kind,
