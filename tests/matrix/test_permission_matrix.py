@@ -82,6 +82,8 @@ OPS = [
            scheduled_plan=SubscriptionPlan.objects.get(name="Small"), scheduled_quantity=1)),
     Op("subscriptionPaymentMethodUpdate", '(id: $sub, paymentMethodId: "pm_unknown") { %s }'
        % SUB, OWNER_OR_STAFF, ORDERS, succeeds=False),
+    Op("subscriptionPaymentConfirm", "(id: $sub) { %s }" % SUB, OWNER_OR_STAFF, ORDERS,
+       succeeds=False),
     Op("subscriptionAddressUpdate", "(id: $sub, shippingAddress: %s) { %s }" % (ADDRESS, SUB),
        OWNER_OR_STAFF, ORDERS),
     Op("subscriptionChangePlanPreview",
