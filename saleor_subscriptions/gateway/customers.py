@@ -109,7 +109,7 @@ class CardNotSaved(Exception):
         self.message = message
 
 
-def save_card_for_off_session(options: dict, customer_id: str,
+def save_card_for_off_session(client: stripe_client.StripeClient, customer_id: str,
                               payment_method_id: str) -> CardDetails:
     """Attach the card and confirm a SetupIntent (usage off_session) for it on the customer, so
     the bank authorises later renewals made without the customer (SCA).
@@ -117,14 +117,14 @@ def save_card_for_off_session(options: dict, customer_id: str,
     A card that asks for authentication now cannot be set up here: its SetupIntent is
     cancelled and CardNotSaved raised. Stripe errors pass through (stripe.error.StripeError).
     """
-    card = attach_card(options, customer_id, payment_method_id)
-    intent = stripe.SetupIntent.create(
+    card = attach_card(client, customer_id, payment_method_id)
+    intent = client.SetupIntent.create(
         customer=customer_id, usage="off_session", payment_method_types=["card"],
-        metadata={"purpose": "subscription_card_update"}, **options)
-    intent = stripe.SetupIntent.confirm(intent.id, payment_method=payment_method_id, **options)
+        metadata={"purpose": "subscription_card_update"})
+    intent = client.SetupIntent.confirm(intent.id, payment_method=payment_method_id)
     if intent.status != "succeeded":
         try:
-            stripe.SetupIntent.cancel(intent.id, **options)
+            client.SetupIntent.cancel(intent.id)
         except stripe.error.StripeError:
             pass  # it stays unconfirmed: nothing can be charged through it
         if intent.status == "requires_action":

@@ -8,6 +8,7 @@ import stripe
 from prices import Money
 
 from saleor_subscriptions.gateway.interface import ChargeOutcome, ChargeRequest
+from saleor_subscriptions.gateway.stripe_client import StripeClient
 from saleor_subscriptions.gateway.stripe_gateway import StripeGateway
 
 INTENT = {
@@ -18,19 +19,20 @@ INTENT = {
 
 
 def test_authentication_required_keeps_the_intent_and_its_secret(monkeypatch):
-    def create(**_params):
-        raise stripe.error.CardError(
-            "This payment requires authentication.", None, "authentication_required",
-            json_body={"error": {"code": "authentication_required", "payment_intent": INTENT}})
-
     retrieved = []
 
-    def retrieve(reference, **_options):
-        retrieved.append(reference)
+    def request(_client, method, url, params=None, idempotency_key=None):
+        """Stripe's answers at our client's boundary: the off-session confirm asks for
+        authentication; the intent stays retrievable."""
+        if method == "post" and url == "/v1/payment_intents":
+            raise stripe.error.CardError(
+                "This payment requires authentication.", None, "authentication_required",
+                json_body={"error": {"code": "authentication_required", "payment_intent": INTENT}})
+        assert (method, url) == ("get", "/v1/payment_intents/pi_3ds")
+        retrieved.append(url.rsplit("/", 1)[1])
         return stripe.PaymentIntent.construct_from(INTENT, "sk_test_x")
 
-    monkeypatch.setattr(stripe.PaymentIntent, "create", staticmethod(create))
-    monkeypatch.setattr(stripe.PaymentIntent, "retrieve", staticmethod(retrieve))
+    monkeypatch.setattr(StripeClient, "request", request)
     gateway = StripeGateway("sk_test_x", "http://127.0.0.1:1")
 
     result = gateway.charge(ChargeRequest(Money(Decimal("25.00"), "EUR"), "cus_1", "pm_1", "k1"))

@@ -74,20 +74,20 @@ def test_minimum_charge_table():
 
 
 def test_the_stripe_gateway_sends_amounts_by_stripes_rules(monkeypatch):
-    """The request the gateway makes, captured at the stripe library's boundary."""
-    import stripe
-
+    """The request the gateway makes, captured at our Stripe client's boundary."""
     from saleor_subscriptions.gateway.interface import ChargeRequest
+    from saleor_subscriptions.gateway.stripe_client import StripeClient
     from saleor_subscriptions.gateway.stripe_gateway import StripeGateway
 
     sent = []
 
-    def create(**params):
+    def request(_client, method, url, params=None, idempotency_key=None):
+        assert (method, url) == ("post", "/v1/payment_intents")
         sent.append(params)
         return {"id": "pi_1", "status": "succeeded", "amount": params["amount"],
                 "currency": params["currency"]}
 
-    monkeypatch.setattr(stripe.PaymentIntent, "create", staticmethod(create))
+    monkeypatch.setattr(StripeClient, "request", request)
     gateway = StripeGateway("sk_test_x", "http://127.0.0.1:1")
     for amount, currency in (("1234", "ISK"), ("5.125", "KWD"), ("500", "JPY")):
         result = gateway.charge(ChargeRequest(Money(Decimal(amount), currency), "cus_1", "pm_1",
