@@ -19,3 +19,4 @@ class SubscriptionErrorCode(Enum):
     SAME_PLAN = "same_plan"
     OTHER_FAMILY = "other_family"
     AMOUNT_TOO_HIGH = "amount_too_high"
+    TRIAL_ALREADY_USED = "trial_already_used"
