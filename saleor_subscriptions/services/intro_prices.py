@@ -31,3 +31,11 @@ def record_intro_end(subscription: Subscription, cycle, now: datetime) -> None:
                  cycle_index=cycle.cycle_index, intro_cycles=subscription.intro_until_cycle,
                  intro_price=plans.subscription_intro_price(subscription),
                  regular_price=subscription.unit_price)
+
+
+def unused_intro_price(subscription: Subscription, plan: SubscriptionPlan):
+    """The new plan's intro price on a plan change, if the subscription never had intro terms
+    (one intro per subscription: a subscription that had one, used up or not, gets no other)."""
+    if plan.pk == subscription.plan_id or subscription.intro_price_amount is not None:
+        return None
+    return plans.plan_intro_price(plan)
