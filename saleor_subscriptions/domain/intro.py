@@ -21,7 +21,7 @@ def cycle_unit_price(regular: Money, intro: Optional[Money], intro_until: int,
     return intro
 
 
-def intro_ends_with(intro_until: int, paid_cycles_after: int) -> bool:
-    """True when the cycle just paid (bringing the count to `paid_cycles_after`) was the last
-    one at the intro price."""
-    return intro_until > 0 and paid_cycles_after == intro_until
+def intro_ends_with(intro_until: int, paid_cycles: int) -> bool:
+    """True when, after `paid_cycles` paid cycles, the intro price has just run out: the next
+    cycle is the first at the regular price."""
+    return intro_until > 0 and paid_cycles == intro_until

@@ -2,6 +2,7 @@
 event when its first cycle at the regular price is billed (the pricing rule: domain/intro.py)."""
 from datetime import datetime
 
+from ..domain import intro
 from ..models import EventType, Subscription, SubscriptionPlan
 from . import plans
 from .events import record_event
@@ -21,7 +22,7 @@ def record_intro_end(subscription: Subscription, cycle, now: datetime) -> None:
     """Called when a renewal order is created: the first one at the regular price after the
     intro cycles writes `intro_price_ended` (once, also when the order is made again)."""
     if (subscription.intro_price_amount is None
-            or subscription.paid_cycles != subscription.intro_until_cycle):
+            or not intro.intro_ends_with(subscription.intro_until_cycle, subscription.paid_cycles)):
         return
     already = subscription.events.filter(type=EventType.INTRO_PRICE_ENDED,
                                          parameters__cycle_index=cycle.cycle_index).exists()
