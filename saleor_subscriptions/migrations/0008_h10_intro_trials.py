@@ -6,6 +6,20 @@ import django.db.models.deletion
 import django.utils.timezone
 
 
+def record_earlier_trials(apps, schema_editor):
+    """Trials started before this migration count for "Free trials per customer" too (their
+    cards' fingerprints were not kept)."""
+    from saleor_subscriptions.services.trials import normalise_email
+
+    Subscription = apps.get_model("saleor_subscriptions", "Subscription")
+    TrialUse = apps.get_model("saleor_subscriptions", "TrialUse")
+    TrialUse.objects.bulk_create(
+        TrialUse(user_id=row.user_id, email=normalise_email(row.email), subscription_id=row.pk,
+                 created_at=row.created_at)
+        for row in Subscription.objects.filter(trial_end_at__isnull=False).iterator()
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -50,4 +64,5 @@ class Migration(migrations.Migration):
                 ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
+        migrations.RunPython(record_earlier_trials, migrations.RunPython.noop),
     ]
