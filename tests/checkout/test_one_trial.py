@@ -118,3 +118,26 @@ def test_storefronts_ask_whether_a_trial_is_available(
     assert available(api, plan) is True  # nothing to go by yet
     assert available(api, gid(monthly), "someone.else@example.com") is False  # no trial
     assert available(api, graphene.Node.to_global_id("SubscriptionPlan", 999999)) is None
+
+
+def test_one_checkout_starts_at_most_one_trial(api, store, trial_plan, new_card, one_trial):
+    from saleor_subscriptions.testing.store import US_ADDRESS
+
+    tea = create_plan(rf.variant_from_global_id(store.variants["TEA-100G"]), name="Tea trial",
+                      trial_days=7)
+    checkout = api.mutate(storefront.CHECKOUT_CREATE, {"input": {
+        "email": "two@example.com", "shippingAddress": US_ADDRESS, "billingAddress": US_ADDRESS,
+        "lines": [{"variantId": store.variants["COFFEE-250G"], "quantity": 1},
+                  {"variantId": store.variants["TEA-100G"], "quantity": 1}]}})["checkout"]
+    for index, plan in enumerate((trial_plan, tea)):
+        assert storefront.choose_plan(api, checkout, gid(plan), index)["subscriptionErrors"] == []
+    storefront.choose_shipping(api, checkout)
+    storefront.pay(api, checkout, new_card())
+    before = all_intents(one_trial)
+
+    result = storefront.complete(api, checkout)
+
+    assert result["order"] is None
+    assert [(e["field"], e["code"]) for e in result["checkoutErrors"]] == [("lines", "INVALID")]
+    assert "one free trial" in result["checkoutErrors"][0]["message"]
+    assert all_intents(one_trial) == before and Subscription.objects.count() == 0
