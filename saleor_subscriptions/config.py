@@ -23,6 +23,7 @@ class Field:
     MAX_PAUSE_CYCLES = "Maximum pause length in cycles"
     REFUND_UNUSED_ON_CANCEL = "Refund unused time on immediate cancellation"
     MISSED_RENEWALS = "Missed renewals"
+    TRIALS_PER_CUSTOMER = "Free trials per customer"
 
 
 UPGRADE_IMMEDIATELY = "immediately"
@@ -30,6 +31,9 @@ UPGRADE_NEXT_RENEWAL = "next_renewal"
 #: after a stall: one order for the current period (the missed ones skipped), or one per period
 MISSED_BILL_ONCE = "bill_once"
 MISSED_BILL_EACH = "bill_each"
+#: free trials per customer (by account, e-mail or card; services/trials.py)
+TRIALS_UNLIMITED = "unlimited"
+TRIALS_ONE = "one"
 
 DEFAULT_CONFIGURATION: List[Dict] = [
     {"name": Field.STRIPE_SECRET_KEY, "value": ""},
@@ -44,6 +48,7 @@ DEFAULT_CONFIGURATION: List[Dict] = [
     {"name": Field.MAX_PAUSE_CYCLES, "value": "3"},
     {"name": Field.REFUND_UNUSED_ON_CANCEL, "value": False},
     {"name": Field.MISSED_RENEWALS, "value": MISSED_BILL_ONCE},
+    {"name": Field.TRIALS_PER_CUSTOMER, "value": TRIALS_UNLIMITED},
 ]
 
 
@@ -62,6 +67,7 @@ class SubscriptionSettings:
     max_pause_cycles: int
     refund_unused_on_cancel: bool
     missed_renewals: str = MISSED_BILL_ONCE
+    trials_per_customer: str = TRIALS_UNLIMITED
 
 
 def _positive_int(value, field: str, maximum: int) -> int:
@@ -172,6 +178,8 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
         refund_unused_on_cancel=_as_bool(values[Field.REFUND_UNUSED_ON_CANCEL]),
         missed_renewals=_choice(values[Field.MISSED_RENEWALS], Field.MISSED_RENEWALS,
                                 [MISSED_BILL_ONCE, MISSED_BILL_EACH]),
+        trials_per_customer=_choice(values[Field.TRIALS_PER_CUSTOMER], Field.TRIALS_PER_CUSTOMER,
+                                    [TRIALS_UNLIMITED, TRIALS_ONE]),
     )
 
 

@@ -24,3 +24,4 @@ class SubscriptionErrorCode(Enum):
     RENEWAL_IN_PROGRESS = "renewal_in_progress"
     # The gateway's answer is not known yet: the change waits for it.
     PAYMENT_PENDING = "payment_pending"
+    TRIAL_ALREADY_USED = "trial_already_used"

@@ -42,6 +42,9 @@ class SubscriptionPlan(models.Model):
     signup_fee = MoneyField(amount_field="signup_fee_amount", currency_field="currency")
     # None: renews until cancelled.
     billing_cycles = models.PositiveIntegerField(null=True, blank=True)
+    # Introductory price for the first `intro_cycles` paid cycles (domain/intro.py).
+    intro_price_amount = models.DecimalField(null=True, blank=True, **AMOUNT)
+    intro_cycles = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -88,6 +91,10 @@ class Subscription(models.Model):
     credit = MoneyField(amount_field="credit_amount", currency_field="currency")
     # Owed from a renewal below the gateway's minimum charge: added to the next renewal's order.
     carried_amount = models.DecimalField(default=0, **AMOUNT)
+    # Intro terms agreed at subscribe time (grandfathered): the intro price applies while
+    # paid_cycles < intro_until_cycle (domain.intro.cycle_unit_price).
+    intro_price_amount = models.DecimalField(null=True, blank=True, **AMOUNT)
+    intro_until_cycle = models.PositiveIntegerField(default=0)
 
     # Billing dates are computed from the anchor so month ends never drift.
     anchor_at = models.DateTimeField()
@@ -201,6 +208,7 @@ class EventType:
     PRICE_CHANGE_SCHEDULED = "price_change_scheduled"
     PRICE_CHANGED = "price_changed"
     ACCOUNT_LINKED = "account_linked"  # a guest's subscription joined the account of its e-mail
+    INTRO_PRICE_ENDED = "intro_price_ended"  # the first renewal at the regular price
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())
@@ -379,4 +387,20 @@ class CheckoutLinePlan(models.Model):
         "checkout.CheckoutLine", related_name="subscription_plan_choice", on_delete=models.CASCADE
     )
     plan = models.ForeignKey(SubscriptionPlan, related_name="+", on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class TrialUse(models.Model):
+    """A free trial a customer started: with "Free trials per customer" = one, a user, e-mail
+    (normalised, services/trials.py) or card fingerprint found here gets no second trial."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+",
+        on_delete=models.SET_NULL,
+    )
+    email = models.CharField(max_length=254, db_index=True)
+    card_fingerprint = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
     created_at = models.DateTimeField(default=timezone.now)

@@ -106,6 +106,12 @@ class SubscriptionsPlugin(BasePlugin):
             "help_text": "When renewals did not run for several periods: bill_once bills the "
             "current period and skips the missed ones; bill_each bills every missed period.",
         },
+        Field.TRIALS_PER_CUSTOMER: {
+            "type": _STRING,
+            "label": Field.TRIALS_PER_CUSTOMER,
+            "help_text": "unlimited, or one: a customer (account, e-mail or card) gets one free "
+            "trial; a second trial is refused at checkout before anything is charged.",
+        },
     }
 
     @classmethod

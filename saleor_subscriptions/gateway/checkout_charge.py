@@ -33,7 +33,7 @@ def _response(data: PaymentData, success: bool, *, error: Optional[str] = None,
     raw = dict(raw or {})
     if card is not None:
         raw["card"] = {"brand": card.brand, "last4": card.last4, "exp_month": card.exp_month,
-                       "exp_year": card.exp_year}
+                       "exp_year": card.exp_year, "fingerprint": card.fingerprint}
     return GatewayResponse(
         is_success=success, action_required=False, kind=TransactionKind.CAPTURE,
         amount=data.amount, currency=data.currency, transaction_id=transaction_id or data.token,
@@ -41,13 +41,23 @@ def _response(data: PaymentData, success: bool, *, error: Optional[str] = None,
     )
 
 
-def _checkout_user(data: PaymentData):
+def _checkout_of(data: PaymentData):
     payment = (
         Payment.objects.filter(token=data.token, checkout__isnull=False, is_active=True,
                                total=data.amount, currency=data.currency)
         .select_related("checkout__user").order_by("-pk").first()
     )
-    return payment.checkout.user if payment is not None else None
+    return payment.checkout if payment is not None else None
+
+
+def _trial_card_refusal(checkout, settings, card: CardDetails) -> Optional[str]:
+    """A card that already had a free trial gets no second one (services/trials.py)."""
+    from ..services.checkout_plans import plans_by_line
+    from ..services.trials import card_refusal
+
+    if checkout is None or not card.fingerprint:
+        return None
+    return card_refusal(plans_by_line(checkout).values(), settings, card.fingerprint)
 
 
 def intent_params(client: stripe_client.StripeClient, data: PaymentData, customer_id: str) -> dict:
@@ -104,9 +114,13 @@ def process_checkout_payment(data: PaymentData) -> GatewayResponse:
     if not data.token or not data.token.startswith("pm_"):
         return _response(data, False, error="Pay with a Stripe PaymentMethod id (pm_...).")
     client = stripe_client.from_settings(settings)
+    checkout = _checkout_of(data)
     try:
-        customer_id, card = customer_with_card(client, _checkout_user(data),
+        customer_id, card = customer_with_card(client, checkout.user if checkout else None,
                                                data.customer_email, data.token)
+        refusal = _trial_card_refusal(checkout, settings, card)
+        if refusal is not None:  # before any charge
+            return _response(data, False, error=refusal, customer_id=customer_id, card=card)
         if Decimal(data.amount) <= 0:
             return store_card_only(client, data, customer_id, card)
         intent = client.PaymentIntent.create(**intent_params(client, data, customer_id))

@@ -141,6 +141,7 @@ def card_details(method) -> CardDetails:
         last4=card.get("last4") or "",
         exp_month=card.get("exp_month"),
         exp_year=card.get("exp_year"),
+        fingerprint=card.get("fingerprint") or "",
     )
 
 

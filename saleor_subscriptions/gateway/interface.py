@@ -26,6 +26,8 @@ class CardDetails:
     last4: str = ""
     exp_month: Optional[int] = None
     exp_year: Optional[int] = None
+    # The same for every card object made from one card number (Stripe's card.fingerprint).
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)

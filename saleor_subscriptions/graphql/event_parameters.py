@@ -22,7 +22,7 @@ CUSTOMER_SAFE = frozenset(GLOBAL_IDS) | {
     "to_quantity", "credit", "effective_at", "days", "next_billing_at", "previous",
     "resumes_at", "cycles", "anchor_at", "automatic", "skipped", "period_start", "period_end",
     "paid_cycles", "failures", "reason", "reason_text", "ends_at", "previous_last4", "last4",
-    "changed", "refund_of_unused_time",
+    "changed", "refund_of_unused_time", "intro_price", "intro_cycles", "regular_price",
 }
 #: events whose `reason` is raw detail rather than one of our reason codes
 RAW_REASON_EVENTS = {EventType.PARKED}

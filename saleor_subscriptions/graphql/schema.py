@@ -89,6 +89,14 @@ class SubscriptionQueries(graphene.ObjectType):
         description="One active subscription plan; open to visitors (archived ones too for "
         "MANAGE_PRODUCTS).",
     )
+    subscription_trial_available = graphene.Boolean(
+        plan_id=graphene.ID(required=True),
+        email=graphene.String(description="The e-mail the customer will check out with."),
+        description="Whether the customer would get the plan's free trial (false for a plan "
+        "without one): with 'Free trials per customer' = one, not if the e-mail, or the "
+        "signed-in account or its e-mail, already had a trial (a card that had one is refused "
+        "at checkoutComplete). Null for an unknown plan. Open to visitors; answers only yes/no.",
+    )
     my_subscriptions = SignedInConnectionField(
         CustomerSubscription,
         description="The signed-in customer's own subscriptions; null without a sign-in (as "
@@ -147,6 +155,12 @@ class SubscriptionQueries(graphene.ObjectType):
         if not permissions.can_manage_products(info.context):
             qs = qs.filter(is_active=True)
         return qs.first()
+
+    @staticmethod
+    def resolve_subscription_trial_available(_root, info, plan_id, email=None):
+        from .trials import resolve_trial_available
+
+        return resolve_trial_available(info, plan_id, email)
 
     @staticmethod
     def resolve_my_subscriptions(_root, info, **_kwargs):

@@ -39,6 +39,11 @@ class SubscriptionPlan(CountableDjangoObjectType):
         "first period plus the sign-up fee.",
     )
     variant_id = graphene.ID(required=True, description="The product variant the plan sells.")
+    intro_price = graphene.Field(
+        Money, description="Introductory price per unit for the first introCycles paid cycles "
+        "(after the trial, if any); null without one.")
+    intro_cycles = graphene.Int(
+        required=True, description="How many paid cycles cost introPrice (0: no intro price).")
 
     class Meta:
         model = models.SubscriptionPlan
@@ -81,6 +86,14 @@ class SubscriptionPlan(CountableDjangoObjectType):
     @staticmethod
     def resolve_variant_id(root, _info):
         return graphene.Node.to_global_id("ProductVariant", root.variant_id)
+
+    @staticmethod
+    def resolve_intro_price(root, _info):
+        return plans.plan_intro_price(root)
+
+    @staticmethod
+    def resolve_intro_cycles(root, _info):
+        return root.intro_cycles if plans.plan_intro_price(root) is not None else 0
 
 
 class SubscriptionEvent(CountableDjangoObjectType):
@@ -272,6 +285,12 @@ class CustomerSubscription(CountableDjangoObjectType):
         SubscriptionPendingPayment,
         description="A renewal payment waiting for the customer to confirm it (3-D Secure).",
     )
+    intro_price = graphene.Field(
+        Money, description="The introductory price per unit agreed at sign-up (or plan change).")
+    intro_cycles_left = graphene.Int(
+        required=True, description="Paid cycles still to be billed at introPrice.")
+    next_cycle_unit_price = graphene.Field(
+        Money, required=True, description="What the next paid cycle costs per unit.")
 
     class Meta:
         model = models.Subscription
@@ -313,6 +332,20 @@ class CustomerSubscription(CountableDjangoObjectType):
         if root.scheduled_price_amount is None:
             return None
         return PricesMoney(root.scheduled_price_amount, root.currency)
+
+    @staticmethod
+    def resolve_intro_price(root, _info):
+        return plans.subscription_intro_price(root)
+
+    @staticmethod
+    def resolve_intro_cycles_left(root, _info):
+        if root.intro_price_amount is None:
+            return 0
+        return max(root.intro_until_cycle - root.paid_cycles, 0)
+
+    @staticmethod
+    def resolve_next_cycle_unit_price(root, _info):
+        return plans.next_cycle_unit_price(root)
 
     @staticmethod
     def resolve_billing_cycles(root, _info):

@@ -25,6 +25,7 @@ class StoredCard:
     last4: str
     exp_month: Optional[int]
     exp_year: Optional[int]
+    fingerprint: str = ""
 
 
 def is_renewal_order(order) -> bool:
@@ -74,7 +75,7 @@ def stored_card(order) -> Optional[StoredCard]:
         gateway=payment.gateway, customer_reference=transaction.customer_id,
         payment_method_reference=payment.token, brand=payment.cc_brand or "",
         last4=payment.cc_last_digits or "", exp_month=payment.cc_exp_month,
-        exp_year=payment.cc_exp_year,
+        exp_year=payment.cc_exp_year, fingerprint=card.get("fingerprint") or "",
     )
 
 

@@ -18,6 +18,7 @@ from saleor.order.emails import send_order_confirmation, send_staff_order_confir
 from saleor.order.models import Order, OrderLine
 from saleor.order.utils import recalculate_order
 
+from ..services.plans import next_cycle_unit_price
 from .stock import allocate_line
 
 #: order.metadata key marking a renewal order (hooks must not start a new subscription for it)
@@ -135,7 +136,8 @@ def _address_copies(billing, shipping):
 
 def _add_line(order: Order, subscription, manager) -> OrderLine:
     variant = subscription.variant
-    unit = Money(subscription.unit_price_amount, order.currency)
+    # The intro price while the subscription is in its intro cycles (domain/intro.py).
+    unit = Money(next_cycle_unit_price(subscription).amount, order.currency)
     line = OrderLine(
         order=order,
         variant=variant,

@@ -7,7 +7,7 @@ from django.db import transaction
 from .. import GATEWAY_ID
 from ..error_codes import SubscriptionErrorCode
 from ..models import CheckoutLinePlan, SubscriptionPlan
-from . import plans
+from . import plans, trials
 
 
 def _error(field: str, message: str, code: SubscriptionErrorCode) -> ValidationError:
@@ -61,6 +61,7 @@ def validate_before_order(checkout, lines: List, settings, payment_gateway: Opti
         plan = chosen.get(line.pk)
         if plan is not None:
             ensure_plan_fits_line(plan, line, checkout.currency, field="lines")
+    trials.check_checkout(checkout, chosen.values(), settings)
     if payment_gateway != GATEWAY_ID:
         raise ValidationError(
             "Subscriptions need a card that can be charged again: pay with the %s gateway."

@@ -17,6 +17,7 @@ from ..error_codes import SubscriptionErrorCode
 from ..models import SubscriptionPlan
 
 MAX_TRIAL_DAYS = 730
+MAX_INTRO_CYCLES = 120
 # The amount columns hold 12 digits with 3 decimal places.
 MAX_AMOUNT = Decimal("999999999")
 NAME_LENGTH = SubscriptionPlan._meta.get_field("name").max_length
@@ -88,6 +89,27 @@ def _pricing(errors: _Errors, data: Mapping, plan: Optional[SubscriptionPlan]
     return plan.price_amount, plan.discount_percent
 
 
+def _intro(errors: _Errors, data: Mapping, plan: Optional[SubscriptionPlan]
+           ) -> Tuple[Optional[Decimal], int]:
+    """(intro price, intro cycles): both set, or neither. `introCycles: 0` (or an explicit
+    `introPrice: null` with it) removes the intro price."""
+    cycles = data["intro_cycles"] if data.get("intro_cycles") is not None else (
+        plan.intro_cycles if plan else 0)
+    if "intro_price" in data:
+        price = data["intro_price"]
+    elif data.get("intro_cycles") == 0:
+        price = None
+    else:
+        price = plan.intro_price_amount if plan else None
+    if price is not None and not cycles:
+        errors.add("intro_cycles", "Set for how many paid cycles the intro price applies.",
+                   REQUIRED)
+    elif cycles and price is None:
+        errors.add("intro_price", "Set the intro price for the first %s paid cycles." % cycles,
+                   REQUIRED)
+    return price, cycles
+
+
 def _text(errors: _Errors, data: Mapping, field: str, current: str, max_length: int,
           *, required: bool) -> str:
     if field not in data or data[field] is None:
@@ -152,6 +174,7 @@ def clean_plan(data: Mapping[str, Any], *, variant=None,
         "is_active": current("is_active", True),
     }
     values["price_amount"], values["discount_percent"] = _pricing(errors, data, plan)
+    values["intro_price_amount"], values["intro_cycles"] = _intro(errors, data, plan)
 
     units = [unit.value for unit in IntervalUnit]
     if values["interval_unit"] is None:
@@ -166,6 +189,13 @@ def clean_plan(data: Mapping[str, Any], *, variant=None,
     _int_in_range(errors, "billing_cycles", values["billing_cycles"], 1)
     _check_amount(errors, "price", values["price_amount"], currency, allow_zero=False)
     _check_amount(errors, "signup_fee", values["signup_fee_amount"], currency, allow_zero=True)
+    # A free cycle would be an order of 0, which Saleor 2.10.1 cannot tax: use a trial for that.
+    _check_amount(errors, "intro_price", values["intro_price_amount"], currency, allow_zero=False)
+    _int_in_range(errors, "intro_cycles", values["intro_cycles"], 0, MAX_INTRO_CYCLES)
+    if (values["billing_cycles"] is not None and values["intro_cycles"]
+            and values["intro_cycles"] > values["billing_cycles"] >= 1):
+        errors.add("intro_cycles", "Can't be more than the plan's %d billing cycles."
+                   % values["billing_cycles"])
     _check_discount(errors, values["discount_percent"])
     if plan is not None:
         _check_terms_unchanged(errors, plan, values)

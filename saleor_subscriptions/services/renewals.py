@@ -37,7 +37,7 @@ from ..models import (
     EventType,
     Subscription,
 )
-from . import charging, claiming, dunning, gateway_health, price_changes
+from . import charging, claiming, dunning, gateway_health, intro_prices, plans, price_changes
 from .catalog import BatchCatalog
 from .events import record_event
 from .outcomes import (  # noqa: F401  (re-exported: the stable entry points' types)
@@ -264,7 +264,7 @@ def _create_cycle(subscription, now, rows=None, settings=None) -> BillingCycle:
         cycle = BillingCycle(
             subscription=subscription, cycle_index=index, period_start=start, period_end=end,
             currency=subscription.currency, next_retry_at=now, created_at=now,
-            amount=subscription.unit_price_amount * subscription.quantity,
+            amount=plans.next_cycle_unit_price(subscription).amount * subscription.quantity,
         )
     cycle.created_now = created  # read by charging.start_attempt: no earlier attempts to look up
     if not created and cycle.status == CycleStatus.ABANDONED:
@@ -314,6 +314,7 @@ def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]
     record_event(subscription, EventType.RENEWAL_ORDER_CREATED, date=now, order=order,
                  amount=total, cycle_index=cycle.cycle_index,
                  period_start=cycle.period_start, period_end=cycle.period_end, **extra)
+    intro_prices.record_intro_end(subscription, cycle, now)
     return None
 
 

@@ -15,6 +15,8 @@ from ..saleor_adapter import checkout as saleor_checkout
 from . import plans
 from .checkout_plans import is_free_start
 from .events import record_event
+from .intro_prices import intro_terms
+from .trials import record_trial
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ def _start(order, line, card, now: datetime) -> Subscription:
         origin_order=order, gateway=card.gateway, customer_reference=card.customer_reference,
         payment_method_reference=card.payment_method_reference, card_brand=card.brand,
         card_last4=card.last4, card_exp_month=card.exp_month, card_exp_year=card.exp_year,
-        created_at=now,
+        created_at=now, **intro_terms(plan),
     )
     charged = plans.plan_first_charge(plan, line.quantity)
     BillingCycle.objects.create(
@@ -114,4 +116,5 @@ def _start(order, line, card, now: datetime) -> Subscription:
     if trial:
         record_event(subscription, EventType.TRIAL_STARTED, trial_end=anchor,
                      amount=Money(plan.signup_fee_amount, plan.currency), **actor)
+        record_trial(subscription, card.fingerprint)
     return subscription

@@ -122,6 +122,8 @@ OPS = [
        seen=lambda data, world: data is not None),
     Op("subscriptionPlan", "(id: $spare) { id }", STAFF, PRODUCTS,
        seen=lambda data, world: data is not None, label="subscriptionPlan(archived)"),
+    Op("subscriptionTrialAvailable", '(planId: $plan, email: "someone@example.com")', EVERYONE,
+       None, seen=lambda data, world: data is not None),
     # -- checkout plan choice (the checkout's owner, or MANAGE_CHECKOUTS) ---------------------
     Op("checkoutLineSubscriptionPlanSet",
        "(checkoutId: $checkout, lineId: $line, planId: $cheap) { linePlan { lineId } %s }" % ERR,

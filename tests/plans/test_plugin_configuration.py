@@ -115,6 +115,7 @@ def test_boolean_fields_round_trip(staff_api, configured):
      "INVALID"),
     (None, {"Upgrade billing": "later"}, "Upgrade billing", "INVALID"),
     (None, {"Missed renewals": "bill_twice"}, "Missed renewals", "INVALID"),
+    (None, {"Free trials per customer": "two"}, "Free trials per customer", "INVALID"),
     (None, {"Stripe API base URL": "ftp://x"}, "Stripe API base URL", "INVALID"),
     (None, {"Stripe secret key": "nonsense"}, "Stripe secret key", "INVALID"),
     (True, {"Stripe secret key": ""}, "Stripe secret key", "REQUIRED"),

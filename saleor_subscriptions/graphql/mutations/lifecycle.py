@@ -206,6 +206,12 @@ class SubscriptionPlanChangeQuote(graphene.ObjectType):
     new_unit_price = graphene.Field(Money, required=True)
     new_quantity = graphene.Int(required=True)
     effective_at = graphene.DateTime(required=True)
+    intro_price = graphene.Field(
+        Money, description="The new plan's introductory price per unit, when it applies (the "
+        "subscription never had one): the coming introCycles paid cycles cost this instead of "
+        "newUnitPrice, and the change is priced with it.")
+    intro_cycles = graphene.Int(
+        required=True, description="Paid cycles at introPrice after the change (0: none).")
 
     class Meta:
         description = "What a plan change does and costs, before the customer confirms."

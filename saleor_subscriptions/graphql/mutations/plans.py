@@ -44,6 +44,12 @@ class SubscriptionPlanInput(graphene.InputObjectType):
         "cancelled."
     )
     is_active = graphene.Boolean(description="Whether visitors can see and choose the plan.")
+    intro_price = Decimal(
+        description="Introductory price per unit for the first introCycles paid cycles (after "
+        "a trial); greater than 0, in the store's currency. Existing subscribers keep theirs.")
+    intro_cycles = graphene.Int(
+        description="How many paid cycles cost introPrice (1-120, at most billingCycles); 0 "
+        "removes the intro price.")
 
 
 class SubscriptionPlanCreateInput(SubscriptionPlanInput):

@@ -20,6 +20,7 @@ from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription, SubscriptionPlan
 from .. import charging, plans
 from ..events import record_event
+from ..intro_prices import unused_intro_price
 from ..plan_admin import MAX_AMOUNT
 from . import Actor, in_flight_refusal, lock, refuse
 
@@ -38,6 +39,10 @@ class PlanChangeQuote:
     new_unit_price: Money
     new_quantity: int
     effective_at: datetime
+    # The new plan's intro price when the subscription has not had one (services/intro_prices):
+    # it prices the coming cycles (and the proration) for intro_cycles paid cycles.
+    intro_price: Optional[Money] = None
+    intro_cycles: int = 0
 
 
 def quote(subscription: Subscription, plan: SubscriptionPlan, quantity: int, now: datetime,
@@ -69,7 +74,9 @@ def quote(subscription: Subscription, plan: SubscriptionPlan, quantity: int, now
                      % subscription.status)
     old_total = pricing.recurring_charge(subscription.unit_price, subscription.quantity)
     new_unit = plans.plan_unit_price(plan)
-    new_total = pricing.recurring_charge(new_unit, quantity)
+    intro = unused_intro_price(subscription, plan)
+    intro_terms = {"intro_price": intro, "intro_cycles": plan.intro_cycles if intro else 0}
+    new_total = pricing.recurring_charge(intro or new_unit, quantity)
     if new_total.amount > MAX_AMOUNT:
         raise refuse("%d units of plan %s cost more than one order can hold." % (quantity, plan.name),
                      SubscriptionErrorCode.INVALID, "quantity")
@@ -86,16 +93,17 @@ def quote(subscription: Subscription, plan: SubscriptionPlan, quantity: int, now
         if subscription.status == Status.ACTIVE.value:
             charge = proration.prorate_change(old_total, new_total, subscription.current_period_start,
                                               end, now).charge_now
-        return PlanChangeQuote(UPGRADE, NOW, charge, zero, new_unit, quantity, now)
+        return PlanChangeQuote(UPGRADE, NOW, charge, zero, new_unit, quantity, now, **intro_terms)
     if not upgrade and immediately and same_grid:
         credit = zero
         if subscription.status == Status.ACTIVE.value:
             credit = proration.prorate_change(old_total, new_total, subscription.current_period_start,
                                               end, now).credit
-        return PlanChangeQuote(DOWNGRADE, NOW, zero, credit, new_unit, quantity, now)
+        return PlanChangeQuote(DOWNGRADE, NOW, zero, credit, new_unit, quantity, now,
+                               **intro_terms)
     kind = UPGRADE if upgrade else DOWNGRADE
     return PlanChangeQuote(kind, PERIOD_END, zero, zero, new_unit, quantity,
-                           subscription.next_billing_at or end)
+                           subscription.next_billing_at or end, **intro_terms)
 
 
 def change_plan(subscription_id: int, actor: Actor, now: datetime, settings,
@@ -147,6 +155,9 @@ def _switch(subscription, plan, offer: PlanChangeQuote, now, actor: Actor, order
     subscription.variant_id = plan.variant_id
     subscription.quantity = offer.new_quantity
     subscription.unit_price_amount = offer.new_unit_price.amount
+    if offer.intro_price is not None:
+        subscription.intro_price_amount = offer.intro_price.amount
+        subscription.intro_until_cycle = subscription.paid_cycles + offer.intro_cycles
     subscription.credit_amount += offer.credit.amount
     subscription.scheduled_plan, subscription.scheduled_quantity = None, None
     # A new price scheduled for the old plan's subscribers no longer concerns this one.
@@ -178,7 +189,8 @@ def apply_scheduled(subscription: Subscription, now: datetime) -> Optional[Subsc
         return None
     quantity = subscription.scheduled_quantity or subscription.quantity
     zero = Money(0, subscription.currency)
+    intro = unused_intro_price(subscription, plan)
     offer = PlanChangeQuote("scheduled", PERIOD_END, zero, zero, plans.plan_unit_price(plan),
-                            quantity, now)
+                            quantity, now, intro, plan.intro_cycles if intro else 0)
     _switch(subscription, plan, offer, now, Actor())
     return plan
