@@ -92,10 +92,10 @@ def line_charge_parts(plan: SubscriptionPlan, quantity: int):
     order line: unit × units + fee == line_total(plan, quantity)."""
     from prices import Money
 
-    unit = plans.plan_unit_price(plan)
     no_fee = Money(0, plan.currency)
     if is_free_start(plan):
-        return unit, quantity, no_fee
+        return plans.plan_unit_price(plan), quantity, no_fee
+    unit = plans.first_paid_unit_price(plan)  # the intro price, if the plan has one
     if plan.trial_days > 0:
         return unit, 0, plan.signup_fee
     return unit, quantity, plan.signup_fee

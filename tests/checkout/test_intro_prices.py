@@ -151,10 +151,13 @@ def test_plan_change_preview_shows_the_new_plans_intro_price(
     preview = customer_api.execute("""
       query($id: ID!, $plan: ID!) {
         subscriptionChangePlanPreview(id: $id, planId: $plan, quantity: 1) {
-          kind chargeNow { amount } newUnitPrice { amount } introPrice { amount } introCycles
+          quote { kind chargeNow { amount } newUnitPrice { amount } introPrice { amount }
+                  introCycles }
+          subscriptionErrors { field code }
         }
       }""", ids)
-    quote = preview["subscriptionChangePlanPreview"]
+    assert preview["subscriptionChangePlanPreview"]["subscriptionErrors"] == []
+    quote = preview["subscriptionChangePlanPreview"]["quote"]
     assert quote["kind"] == "upgrade" and quote["newUnitPrice"] == {"amount": 30.0}
     if not unused:
         assert quote["introPrice"] is None and quote["introCycles"] == 0

@@ -54,7 +54,8 @@ def start(subscription, plan, offer, now: datetime, actor: Actor):
         amount, now, order=order, description="Prorated upgrade",
         plan_id=plan.pk, quantity=offer.new_quantity, kind=offer.kind,
         unit_price=str(offer.new_unit_price.amount), credit=str(offer.credit.amount),
-        actor_type=actor.type, user_id=getattr(actor.user, "pk", None),
+        intro_price=str(offer.intro_price.amount) if offer.intro_price is not None else None,
+        intro_cycles=offer.intro_cycles, actor_type=actor.type, user_id=getattr(actor.user, "pk", None),
         app_id=getattr(actor.app, "pk", None),
     )
 
@@ -132,7 +133,10 @@ def _apply(subscription, attempt: PaymentAttempt, now: datetime) -> None:
     offer = PlanChangeQuote(
         details.get("kind", "upgrade"), "now", Money(attempt.amount, currency),
         Money(Decimal(details.get("credit") or 0), currency),
-        Money(Decimal(details["unit_price"]), currency), int(details["quantity"]), now)
+        Money(Decimal(details["unit_price"]), currency), int(details["quantity"]), now,
+        intro_price=(Money(Decimal(details["intro_price"]), currency)
+                     if details.get("intro_price") else None),
+        intro_cycles=int(details.get("intro_cycles") or 0))
     _switch(subscription, plan, offer, now, _actor(details), order=attempt.order)
 
 
