@@ -360,3 +360,10 @@ class CheckoutLinePlan(models.Model):
     )
     plan = models.ForeignKey(SubscriptionPlan, related_name="+", on_delete=models.CASCADE)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+from .webhook_models import (  # noqa: E402,F401  (webhooks out, registered with this app)
+    SubscriptionWebhook,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+)
