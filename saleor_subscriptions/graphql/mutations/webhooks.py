@@ -61,7 +61,7 @@ def _target_app(context, app_id):
     return app
 
 
-class _WebhookInput(graphene.InputObjectType):
+class SubscriptionWebhookInput(graphene.InputObjectType):
     name = graphene.String(description="A label for people.")
     target_url = graphene.String(description="Where to POST (http:// or https://).")
     events = graphene.List(graphene.NonNull(SubscriptionWebhookEventTypeEnum),
@@ -69,7 +69,7 @@ class _WebhookInput(graphene.InputObjectType):
     is_active = graphene.Boolean(description="Whether deliveries are sent.")
 
 
-class SubscriptionWebhookCreateInput(_WebhookInput):
+class SubscriptionWebhookCreateInput(SubscriptionWebhookInput):
     app_id = graphene.ID(description="The receiving App; an App calling for itself may omit it.")
     target_url = graphene.String(required=True, description="Where to POST (http(s) only).")
     events = graphene.List(graphene.NonNull(SubscriptionWebhookEventTypeEnum), required=True,
@@ -113,7 +113,7 @@ class SubscriptionWebhookUpdate(_WebhookMutation):
 
     class Arguments:
         id = graphene.ID(required=True)
-        input = _WebhookInput(required=True)
+        input = SubscriptionWebhookInput(required=True)
 
     class Meta:
         description = "Change a webhook (the secret stays). The App itself, or MANAGE_APPS."
