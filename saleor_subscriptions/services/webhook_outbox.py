@@ -95,7 +95,7 @@ def _dispatch(ids: List[int]) -> None:
         logger.warning("Webhook deliveries %s left to the sweep: broker unavailable", ids)
 
 
-def _earlier_pending(delivery_outer) -> "Exists":
+def _earlier_pending_in_line() -> Exists:
     return Exists(WebhookDelivery.objects.filter(
         webhook_id=OuterRef("webhook_id"), subscription_id=OuterRef("subscription_id"),
         status=DeliveryStatus.PENDING, pk__lt=OuterRef("pk"),
@@ -116,14 +116,14 @@ def deliver(delivery_id: int, now: Optional[datetime] = None) -> str:
     now = now or timezone.now()
     with transaction.atomic():
         delivery = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("webhook").filter(pk=delivery_id).first())
+                    .select_related("webhook__app").filter(pk=delivery_id).first())
         if delivery is None:
             return BUSY
         if delivery.status != DeliveryStatus.PENDING:
             return DONE
         if delivery.next_attempt_at > now:
             return NOT_DUE
-        if not delivery.webhook.is_active:
+        if not (delivery.webhook.is_active and delivery.webhook.app.is_active):
             return INACTIVE
         if _has_earlier_pending(delivery):
             return WAITING
@@ -185,8 +185,9 @@ def due_heads(now: datetime, limit: int = SWEEP_LIMIT) -> List[int]:
     """The first pending delivery of each line, where it is due."""
     return list(
         WebhookDelivery.objects.filter(
-            status=DeliveryStatus.PENDING, next_attempt_at__lte=now, webhook__is_active=True)
-        .annotate(blocked=_earlier_pending(None)).filter(blocked=False)
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=now, webhook__is_active=True,
+            webhook__app__is_active=True)
+        .annotate(blocked=_earlier_pending_in_line()).filter(blocked=False)
         .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
     )
 
