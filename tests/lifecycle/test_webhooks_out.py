@@ -203,3 +203,15 @@ def test_celery_eager_sends_on_commit(crm, receiver, customer_api, subscription,
     (request,) = receiver.requests
     assert request.event == "subscription_paused" and receiver.all_signed_with(secret)
     assert WebhookDelivery.objects.get().status == "delivered"
+
+
+def test_the_worker_registers_the_tasks_and_beat_sweeps():
+    from django.conf import settings
+    from saleor.celeryconf import app
+
+    import saleor_subscriptions.tasks  # noqa: F401  (what the worker autodiscovers)
+
+    for name in ("deliver_webhooks_task", "sweep_webhook_deliveries_task"):
+        assert "saleor_subscriptions.webhook_tasks." + name in app.tasks
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "saleor_subscriptions.webhook_tasks.sweep_webhook_deliveries_task" in tasks
