@@ -38,7 +38,7 @@ BUSY, DONE, NOT_DUE, WAITING, INACTIVE = "busy", "done", "not_due", "waiting", "
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, ... up to 2 h: 12 attempts span about ten hours."""
+    """30 s, 1 min, 2 min, ... up to 2 h: 12 attempts span about eight hours."""
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
 
 

@@ -74,14 +74,20 @@ def test_subscribed_app_receives_signed_lifecycle_events(crm, receiver, customer
 
 def test_only_subscribed_events_and_active_webhooks_are_written(crm, staff_api, receiver,
                                                                 customer_api, subscription, gid):
+    from saleor.app.models import App
+
     _, crm_api = crm
     create_webhook(crm_api, receiver.url, ["SUBSCRIPTION_RESUMED"])
     create_webhook(crm_api, receiver.url, ["SUBSCRIPTION_PAUSED"], isActive=False)
-    _, feeds_api = create_app(staff_api, "Feeds", ["MANAGE_PRODUCTS"])
+    _, feeds_api = create_app(staff_api, "Feeds")
+    create_webhook(feeds_api, receiver.url, ["SUBSCRIPTION_PAUSED", "SUBSCRIPTION_RESUMED"])
+    App.objects.get(name="Feeds").permissions.clear()  # it may no longer read orders
 
     act(customer_api, gid(subscription), "subscriptionPause")
-
     assert WebhookDelivery.objects.count() == 0
+    act(customer_api, gid(subscription), "subscriptionResume")
+    assert [(row.webhook.app.name, row.event_type) for row in WebhookDelivery.objects.all()] == [
+        ("CRM", "subscription_resumed")]
 
 
 def second_subscription(store, other_customer):
