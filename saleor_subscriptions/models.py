@@ -404,3 +404,10 @@ class TrialUse(models.Model):
         Subscription, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+
+from .webhook_models import (  # noqa: E402,F401  (webhooks out, registered with this app)
+    SubscriptionWebhook,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+)

@@ -10,6 +10,7 @@ from typing import Optional
 from django.utils.dateparse import parse_datetime
 from saleor.celeryconf import app
 
+from . import webhook_tasks  # noqa: F401  (registers the webhook delivery tasks)
 from .saleor_adapter import emails, notifications  # noqa: F401  (register their e-mail tasks)
 from .services import claiming, renewals
 

@@ -33,7 +33,15 @@ from .mutations.plans import (
 )
 from .mutations.price_changes import SubscriptionPlanMigrateSubscribers
 from .mutations.renewals import SubscriptionRelease, SubscriptionRenewNow, SubscriptionRetryPayment
+from .mutations.webhooks import (
+    SubscriptionWebhookCreate,
+    SubscriptionWebhookDelete,
+    SubscriptionWebhookDeliveryRedeliver,
+    SubscriptionWebhookUpdate,
+    resolve_subscription_webhooks,
+)
 from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, SubscriptionPlan
+from .webhook_types import SubscriptionWebhook
 
 
 class SignedInConnectionField(CheckedConnectionField):
@@ -112,6 +120,14 @@ class SubscriptionQueries(graphene.ObjectType):
         filter=SubscriptionFilterInput(),
         description="All subscriptions, for staff with MANAGE_ORDERS.",
     )
+    subscription_webhooks = graphene.List(
+        graphene.NonNull(SubscriptionWebhook),
+        description="Webhooks out with their deliveries: an App's own, or all for MANAGE_APPS.",
+    )
+
+    @staticmethod
+    def resolve_subscription_webhooks(_root, info):
+        return resolve_subscription_webhooks(info)
 
     @staticmethod
     def resolve_subscription_change_plan_preview(_root, info, **data):
@@ -208,6 +224,10 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_renew_now = SubscriptionRenewNow.Field()
     subscription_retry_payment = SubscriptionRetryPayment.Field()
     subscription_release = SubscriptionRelease.Field()
+    subscription_webhook_create = SubscriptionWebhookCreate.Field()
+    subscription_webhook_update = SubscriptionWebhookUpdate.Field()
+    subscription_webhook_delete = SubscriptionWebhookDelete.Field()
+    subscription_webhook_delivery_redeliver = SubscriptionWebhookDeliveryRedeliver.Field()
     # Saleor's own two, under their names, also linking a guest's subscriptions to the account.
     token_create = CreateToken.Field()
     confirm_account = ConfirmAccount.Field()

@@ -55,4 +55,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "saleor_subscriptions.tasks.renew_due_subscriptions_task",
         "schedule": SUBSCRIPTIONS_RENEWAL_INTERVAL,
     },
+    # Webhooks out: retries that came due, and deliveries the on-commit task missed.
+    "subscriptions-webhook-deliveries": {
+        "task": "saleor_subscriptions.webhook_tasks.sweep_webhook_deliveries_task",
+        "schedule": timedelta(seconds=int(
+            os.environ.get("SUBSCRIPTIONS_WEBHOOK_SWEEP_SECONDS", "30"))),
+    },
 }

@@ -6,6 +6,7 @@ from django.utils import timezone
 from prices import Money
 
 from ..models import ActorType, Subscription, SubscriptionEvent
+from . import webhook_outbox
 
 
 def record_event(
@@ -20,8 +21,10 @@ def record_event(
     date: Optional[datetime] = None,
     **parameters,
 ) -> SubscriptionEvent:
-    """`date` is the business clock (the `now` passed into services); defaults to the real one."""
-    return SubscriptionEvent.objects.create(
+    """`date` is the business clock (the `now` passed into services); defaults to the real one.
+
+    Also writes the webhook deliveries of the event (the outbox), in the same transaction."""
+    event = SubscriptionEvent.objects.create(
         subscription=subscription,
         date=date or timezone.now(),
         type=type,
@@ -33,6 +36,8 @@ def record_event(
         amount=amount.amount if amount is not None else None,
         parameters={key: _jsonable(value) for key, value in parameters.items()},
     )
+    webhook_outbox.write_deliveries(event, subscription)
+    return event
 
 
 def _jsonable(value):

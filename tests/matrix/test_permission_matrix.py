@@ -183,8 +183,14 @@ def test_matrix(world, db, op, who):
     assert snapshot() == before
 
 
+#: Fields whose requesters are not this matrix's (Apps managing their own webhooks, MANAGE_APPS):
+#: their own matrix is tests/lifecycle/test_webhooks_out_access.py.
+WEBHOOK_FIELDS = {"subscriptionWebhooks", "subscriptionWebhookCreate", "subscriptionWebhookUpdate",
+                  "subscriptionWebhookDelete", "subscriptionWebhookDeliveryRedeliver"}
+
+
 def test_every_field_of_ours_has_a_row():
-    ours = fields_of_ours()
+    ours = fields_of_ours() - WEBHOOK_FIELDS
     assert len(ours) >= 28
     assert ours - {op.field for op in OPS} == set(), "add a row to OPS for each new field"
     assert {op.field for op in OPS} - ours == set()

@@ -1,0 +1,1 @@
+"""Webhooks out: event names, payloads, signatures and the HTTP POST (no Saleor imports)."""
