@@ -27,8 +27,11 @@ KEY = "sk_test_matrix"
 ORDERS, PRODUCTS, CHECKOUTS = "MANAGE_ORDERS", "MANAGE_PRODUCTS", "MANAGE_CHECKOUTS"
 #: Our operations need one of these; "without" requesters hold all the others.
 PERMISSIONS = (ORDERS, PRODUCTS, CHECKOUTS)
+#: The fuzz's staff member holds every permission any of our fields asks for (webhooks: apps).
+EVERY_PERMISSION = PERMISSIONS + ("MANAGE_APPS",)
 CODENAMES = {ORDERS: "order.manage_orders", PRODUCTS: "product.manage_products",
-             CHECKOUTS: "checkout.manage_checkouts", "MANAGE_DISCOUNTS": "discount.manage_discounts"}
+             CHECKOUTS: "checkout.manage_checkouts", "MANAGE_DISCOUNTS": "discount.manage_discounts",
+             "MANAGE_APPS": "app.manage_apps"}
 
 
 @dataclass
@@ -89,7 +92,7 @@ def build(localstripe) -> World:
     for who, email in (("owner", owner.email), ("other customer", "matrix-other@example.com")):
         world.clients[who] = ApiClient().as_user(login(ApiClient(), email))
     sets = [(p,) for p in PERMISSIONS] + [tuple(q for q in PERMISSIONS if q != p)
-                                          for p in PERMISSIONS] + [("MANAGE_DISCOUNTS",), PERMISSIONS]
+                                          for p in PERMISSIONS] + [("MANAGE_DISCOUNTS",), EVERY_PERMISSION]
     for number, perms in enumerate(sets):
         email = "matrix-staff%d@example.com" % number
         create_user(email, staff=True, permissions=[CODENAMES[p] for p in perms])

@@ -24,7 +24,7 @@ from graphql.type import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from matrix_world import PERMISSIONS, fields_of_ours, snapshot
+from matrix_world import EVERY_PERMISSION, fields_of_ours, snapshot
 
 from saleor_subscriptions.graphql.api import schema
 
@@ -277,10 +277,10 @@ def _run(client, text, name, variables):
 @pytest.mark.parametrize("kind, name, field", OPERATIONS, ids=[op[1] for op in OPERATIONS])
 def test_edge_values_one_argument_at_a_time(world, db, kind, name, field):
     text = document(kind, name, field)
-    well_formed = world.clients[("staff", PERMISSIONS)].raw(text, base_variables(name, field, world))
+    well_formed = world.clients[("staff", EVERY_PERMISSION)].raw(text, base_variables(name, field, world))
     assert "errors" not in well_formed, well_formed["errors"]  # the document itself is valid
     # Staff holding every permission reach every rule (the customer paths are in test_fuzz).
-    client = world.clients[("staff", PERMISSIONS)]
+    client = world.clients[("staff", EVERY_PERMISSION)]
     for label, variables in sweep(name, field, world):
         try:
             _run(client, text, name, variables)
@@ -297,7 +297,7 @@ def test_fuzz(world, db, kind, name, field):
     changed = st.sets(st.sampled_from(sorted(fuzzed)), min_size=1, max_size=2) if fuzzed else \
         st.just(set())
     # The owner (customer paths) and staff holding every permission (staff-only paths).
-    clients = st.sampled_from([world.clients["owner"], world.clients[("staff", PERMISSIONS)]])
+    clients = st.sampled_from([world.clients["owner"], world.clients[("staff", EVERY_PERMISSION)]])
 
     @settings(max_examples=EXAMPLES.get(name, DEFAULT_EXAMPLES), deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
