@@ -157,3 +157,48 @@ def test_cancelling_during_dunning_removes_the_draft_its_stock_and_returns_credi
 
     _assert_abandoned(renewal, staff_api, customer_api, subscription, before)
     assert renewal.run(utc(2028, 3, 1, 10)) == {}  # no retry of an abandoned cycle
+
+
+class CancelledDuringCharge:
+    """The real (localstripe) gateway; the customer cancels while the charge is in flight."""
+
+    def __init__(self, gateway, subscription_id, now):
+        self.gateway, self.subscription_id, self.now = gateway, subscription_id, now
+        self.saleor_gateway_id = gateway.saleor_gateway_id
+
+    def charge(self, request):
+        from saleor_subscriptions.services.lifecycle import Actor
+        from saleor_subscriptions.services.lifecycle.cancel import cancel
+
+        cancel(self.subscription_id, Actor(), self.now, immediately=True)
+        return self.gateway.charge(request)
+
+    def find_charge(self, request):
+        return self.gateway.find_charge(request)
+
+
+@pytest.mark.parametrize("number", [rf.DECLINED_CARD, rf.GOOD_CARD])
+def test_a_cancel_during_the_charge_leaves_the_cycle_to_its_outcome(renewal, staff_api, number):
+    subscription = renewal.subscription(card=renewal.card(number))
+    subscription.credit_amount = Decimal("7.50")
+    subscription.save(update_fields=["credit_amount"])
+    before = allocated(staff_api, renewal)
+    now = utc(2028, 2, 29, 10)
+    gateway = CancelledDuringCharge(renewal.context().gateway, subscription.pk, now)
+
+    renewal.run(now, gateway=gateway)
+
+    subscription.refresh_from_db()
+    cycle = BillingCycle.objects.get(subscription=subscription, cycle_index=1)
+    assert subscription.status == "cancelled"
+    if number == rf.GOOD_CARD:  # the money is in: the order is placed and paid, nothing else
+        order = renewal_orders(subscription).get()
+        assert cycle.status == "paid" and cycle.order_id == order.pk
+        assert order.status == OrderStatus.UNFULFILLED and order.is_fully_paid()
+        assert subscription.credit_amount == 0
+        assert allocated(staff_api, renewal) == before + 1
+    else:  # declined: given up at once, like a cancel during dunning
+        assert cycle.status == "abandoned" and cycle.order_id is None
+        assert renewal_orders(subscription).count() == 0
+        assert subscription.credit_amount == Decimal("7.50")
+        assert allocated(staff_api, renewal) == before

@@ -6,6 +6,7 @@ from django.db import transaction
 from ...domain import periods
 from ...domain.states import Status, ensure_transition
 from ...models import EventType, Subscription
+from ..abandon import abandon_open_cycles
 from ..events import record_event
 from . import Actor, lock, refuse
 
@@ -53,9 +54,12 @@ def _cancel(subscription_id, actor, now, immediately, reason, reason_text) -> Su
     subscription.cancelled_at = subscription.ended_at = now
     subscription.next_billing_at = None
     subscription.cancel_at_period_end = False
+    # A cycle in dunning is given up as when dunning ends: its draft order, stock and credit.
+    abandoned = abandon_open_cycles(subscription)
     subscription.save()
     record_event(subscription, EventType.CANCELLED, date=now, reason=reason,
-                 reason_text=reason_text, previous_status=previous, **actor.event_fields())
+                 reason_text=reason_text, previous_status=previous,
+                 **({"abandoned_cycles": abandoned} if abandoned else {}), **actor.event_fields())
     return subscription
 
 
