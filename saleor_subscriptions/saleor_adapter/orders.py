@@ -122,13 +122,19 @@ def place_paid_order(order: Order, charge: Optional[dict] = None, effects=None) 
 
     effects = effects or OrderEffects()
     payment = write_captured_payment(order, **charge) if charge else None
-    if order.status == OrderStatus.DRAFT:
+    draft = order.status == OrderStatus.DRAFT
+    if draft:
         order.status = OrderStatus.UNFULFILLED
         order.save(update_fields=["status"])
         user = order.user
         effects.order_created(order, user if user is not None else AnonymousUser())
         schedule_order_emails(order.pk, user.pk if user is not None else None)
-    if payment is not None and order.is_fully_paid():
+    if payment is None:
+        return
+    # A draft had no payment before this one: it alone decides Saleor's is_fully_paid (the
+    # sum of captured payments against the total), without reading the payments again.
+    paid = payment.captured_amount >= order.total.gross.amount if draft else order.is_fully_paid()
+    if paid:
         effects.order_fully_paid(order)
 
 
