@@ -66,11 +66,3 @@ def renew_subscription_task(subscription_id: int, now: Optional[str] = None,
 def retry_payment_task(subscription_id: int, now: Optional[str] = None) -> dict:
     """Retry the failed payment of one subscription's open cycle now."""
     return _one(subscription_id, now, True)
-
-
-@app.task(name="saleor_subscriptions.tasks.send_renewal_order_emails")
-def send_renewal_order_emails(order_pk: int, user_pk: Optional[int] = None) -> None:
-    """Saleor's order confirmation e-mails (customer, then staff) for a renewal order."""
-    from .saleor_adapter.orders import send_order_emails_now
-
-    send_order_emails_now(order_pk, user_pk)

@@ -3,6 +3,7 @@ from graphene import relay
 from saleor.graphql.core.connection import CountableDjangoObjectType
 from saleor.graphql.core.scalars import Decimal
 from saleor.graphql.core.types import Money
+from saleor.order import OrderStatus
 
 from .. import models
 from ..domain import problems
@@ -16,6 +17,7 @@ from .enums import (
     SubscriptionStatusEnum,
 )
 from .event_parameters import visible_parameters
+from .permissions import can_manage_orders
 
 
 class SubscriptionPlan(CountableDjangoObjectType):
@@ -138,10 +140,20 @@ class SubscriptionEvent(CountableDjangoObjectType):
         return visible_parameters(root, staff=permissions.can_manage_orders(info.context))
 
 
+def _placed_or_staff(cycle, info):
+    """A renewal order is a draft until it is paid: customers see it once placed, as Saleor
+    shows drafts to staff only."""
+    order = cycle.order if cycle.order_id else None
+    if order is not None and order.status == OrderStatus.DRAFT and not can_manage_orders(info.context):
+        return None
+    return order
+
+
 class SubscriptionBillingCycle(CountableDjangoObjectType):
     status = graphene.String(required=True, description="pending, paid, failed or abandoned.")
     amount = graphene.Field(Money, required=True, description="What the period costs.")
-    order_id = graphene.ID(description="The Saleor renewal order.")
+    order_id = graphene.ID(
+        description="The Saleor renewal order; a draft until it is paid (shown to staff only).")
     attempt_count = graphene.Int(required=True, description="Failed payment attempts.")
     error_code = graphene.String(
         description="The gateway's code for the last failure (e.g. fraudulent); staff with "
@@ -166,8 +178,13 @@ class SubscriptionBillingCycle(CountableDjangoObjectType):
         return PricesMoney(root.amount, root.currency)
 
     @staticmethod
-    def resolve_order_id(root, _info):
-        return graphene.Node.to_global_id("Order", root.order_id) if root.order_id else None
+    def resolve_order(root, info):
+        return _placed_or_staff(root, info)
+
+    @staticmethod
+    def resolve_order_id(root, info):
+        order = _placed_or_staff(root, info)
+        return graphene.Node.to_global_id("Order", order.pk) if order is not None else None
 
     @staticmethod
     def resolve_error_code(root, info):

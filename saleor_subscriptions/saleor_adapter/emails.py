@@ -1,12 +1,69 @@
-"""Our own customer e-mails, sent the way Saleor sends its own: a Celery task that renders a
-templated_email template (templates/templated_email/subscriptions/) with Saleor's e-mail context,
-scheduled when the transaction that decided to send it commits."""
+"""Renewal e-mails through Saleor's own machinery: templated e-mail, Celery, after the commit.
+
+The tasks live here, beside the Saleor functions they call, so the adapter never imports
+`tasks.py`; `tasks.py` imports this module so that every worker knows them.
+"""
+from datetime import datetime
+from typing import Optional
+
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 from saleor.celeryconf import app
 from saleor.core.emails import get_email_context
+from saleor.order.emails import send_order_confirmation, send_staff_order_confirmation
 from templated_email import send_templated_mail
 
+#: templates/templated_email/subscriptions/payment_failed.email (found by Django's app
+#: directories loader, which Saleor's settings use, so any host that installs the app has it)
+PAYMENT_FAILED_TEMPLATE = "subscriptions/payment_failed"
 PAYMENT_ACTION_REQUIRED_TEMPLATE = "subscriptions/payment_action_required"
+
+
+# The name is the one the task had in tasks.py: messages queued before an upgrade still run.
+@app.task(name="saleor_subscriptions.tasks.send_renewal_order_emails")
+def send_renewal_order_emails(order_pk: int, user_pk: Optional[int] = None) -> None:
+    """Saleor's order confirmations (customer, then staff) for a placed renewal order: what
+    checkoutComplete sends as two messages, in one."""
+    try:
+        send_order_confirmation(order_pk, "", user_pk)
+    finally:
+        send_staff_order_confirmation(order_pk, "")
+
+
+def schedule_order_emails(order_pk: int, user_pk: Optional[int]) -> None:
+    transaction.on_commit(lambda: send_renewal_order_emails.delay(order_pk, user_pk))
+
+
+@app.task(name="saleor_subscriptions.send_payment_failed_email")
+def send_payment_failed_email(recipient: str, details: dict) -> None:
+    """What went wrong with a renewal's payment and what the customer can do about it."""
+    send_kwargs, context = get_email_context()
+    context.update(details)
+    retry_at = parse_datetime(details["retry_at"]) if details.get("retry_at") else None
+    context["retry_on"] = _day(retry_at) if retry_at is not None else ""
+    send_templated_mail(
+        template_name=PAYMENT_FAILED_TEMPLATE, recipient_list=[recipient], context=context,
+        **send_kwargs,
+    )
+
+
+def schedule_payment_failed_email(
+    recipient: str, *, product: str, amount: str, currency: str, retry_at: Optional[datetime],
+    final_action: str, action_required: bool,
+) -> None:
+    """Send once the failure is committed (never for a rolled-back one). `retry_at`: the next
+    try (None: dunning is over and `final_action` has happened)."""
+    details = {
+        "product": product, "amount": amount, "currency": currency,
+        "retry_at": retry_at.isoformat() if retry_at is not None else None,
+        "final_action": final_action, "action_required": action_required,
+    }
+    transaction.on_commit(lambda: send_payment_failed_email.delay(recipient, details))
+
+
+def _day(moment: datetime) -> str:
+    """March 1, 2028 (the UTC date)."""
+    return "%s %d, %d" % (moment.strftime("%B"), moment.day, moment.year)
 
 
 def send_payment_action_required(subscription_pk: int, cycle_pk: int) -> None:

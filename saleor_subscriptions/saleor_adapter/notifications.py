@@ -1,5 +1,5 @@
 """E-mails through Saleor's templated e-mail machinery (templates under
-host/templates/templated_email/subscriptions/), as saleor.order.emails sends its own: customers'
+templates/templated_email/subscriptions/), as saleor.order.emails sends its own: customers'
 price change notices (a Celery task, queued when the change commits), and staff alerts, which go
 to Saleor's staff notification recipients (dashboard: Configuration > Staff notifications) and
 are also logged at error level, so a store without recipients still sees them."""

@@ -1,24 +1,28 @@
 """Renewal orders as normal Saleor 2.10 orders: lines, shipping, taxes, stock, `order_created`.
 
-The only module that builds Saleor orders. Failures that are not the card's fault are raised as
-`OrderBlocked` with a stable code, so the renewal service can record them instead of crashing.
+The only module that builds Saleor orders. Like a checkout, a renewal order is placed only once
+it is paid: until then it is a Saleor draft (status DRAFT: not in the customer's or the staff's
+order lists, no order events, hooks, webhooks or e-mails) that already holds its stock, so a
+customer is never charged for what can't ship. `place_paid_order` places it when the money is
+in; `discard_unpaid_order` removes it (and its stock allocation) when it never will be.
+Failures that are not the card's fault are raised as `OrderBlocked` with a stable code, so the
+renewal service can record them instead of crashing.
 """
 from decimal import Decimal
 from typing import Optional
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
 from prices import Money, TaxedMoney
 from saleor.account.models import Address
 from saleor.core.exceptions import InsufficientStock
 from saleor.core.taxes import zero_taxed_money
 from saleor.order import OrderStatus
 from saleor.order.actions import cancel_order, order_created
-from saleor.order.emails import send_order_confirmation, send_staff_order_confirmation
 from saleor.order.models import Order, OrderLine
 from saleor.order.utils import recalculate_order
 
 from ..services.plans import next_cycle_unit_price
+from .emails import schedule_order_emails
 from .stock import allocate_line
 
 #: order.metadata key marking a renewal order (hooks must not start a new subscription for it)
@@ -61,7 +65,8 @@ def create_renewal_order(
     subscription, cycle_index: int, credit: Decimal = Decimal(0), effects=None,
     carried: Decimal = Decimal(0),
 ) -> Order:
-    """Create and place the order for one renewal; call inside the caller's transaction.
+    """Create the draft order for one renewal, its stock allocated; call inside the caller's
+    transaction. `place_paid_order` places it once the charge succeeds.
 
     `credit` is taken off the total as an order discount; `carried` (owed from an earlier
     renewal below the minimum charge, taxes included) is added as a line of its own.
@@ -82,7 +87,7 @@ def create_renewal_order(
         subscription.shipping_address if shipping_required else None,
     )
     order = Order.objects.create(
-        status=OrderStatus.UNFULFILLED,
+        status=OrderStatus.DRAFT,
         user=user,
         user_email=user.email if user is not None else subscription.email,
         billing_address=billing,
@@ -106,24 +111,38 @@ def create_renewal_order(
             raise OrderBlocked(
                 "out_of_stock", "%s (%s) is out of stock." % (line.product_name, line.product_sku)
             )
-    effects.order_created(order, user if user is not None else AnonymousUser())
-    user_pk = user.pk if user is not None else None
-    transaction.on_commit(lambda: _send_order_emails(order.pk, user_pk))
     return order
 
 
-def _send_order_emails(order_pk: int, user_pk) -> None:
-    """Saleor's order confirmations to the customer and to staff, as one Celery message."""
-    from ..tasks import send_renewal_order_emails
+def place_paid_order(order: Order, charge: Optional[dict] = None, effects=None) -> None:
+    """The money is in: place the renewal draft as checkoutComplete places an order.
 
-    send_renewal_order_emails.delay(order_pk, user_pk)
+    As Saleor's checkout/utils.py create_order: the captured payment is on the order first
+    (`charge`: record_captured_charge's arguments; None when nothing was charged), then the
+    order is placed (status UNFULFILLED, `order_created` events and plugin hooks, which see the
+    payment) and the confirmation e-mails go out after the commit; then, as for any order paid
+    after it was created, Saleor's fully-paid effects. An order placed already (one made before
+    renewals waited for their payment) is only paid.
+    """
+    from .order_effects import OrderEffects
+    from .payments import write_captured_payment
 
-
-def send_order_emails_now(order_pk: int, user_pk) -> None:
-    try:
-        send_order_confirmation(order_pk, "", user_pk)
-    finally:
-        send_staff_order_confirmation(order_pk, "")
+    effects = effects or OrderEffects()
+    payment = write_captured_payment(order, **charge) if charge else None
+    draft = order.status == OrderStatus.DRAFT
+    if draft:
+        order.status = OrderStatus.UNFULFILLED
+        order.save(update_fields=["status"])
+        user = order.user
+        effects.order_created(order, user if user is not None else AnonymousUser())
+        schedule_order_emails(order.pk, user.pk if user is not None else None)
+    if payment is None:
+        return
+    # A draft had no payment before this one: it alone decides Saleor's is_fully_paid (the
+    # sum of captured payments against the total), without reading the payments again.
+    paid = payment.captured_amount >= order.total.gross.amount if draft else order.is_fully_paid()
+    if paid:
+        effects.order_fully_paid(order)
 
 
 def _address_copies(billing, shipping):
@@ -206,6 +225,25 @@ def _set_totals(order: Order, line: OrderLine, credit: Decimal,
 
 def order_total(order: Order) -> Money:
     return order.total.gross
+
+
+def discard_unpaid_order(order: Optional[Order]) -> Optional[str]:
+    """Remove a renewal order that will never be paid: "removed" (a draft, deleted as Saleor's
+    draftOrderDelete does: its stock allocation goes with its lines, its private address copies
+    with it), "cancelled" (a placed unpaid order, made before renewals waited for their payment:
+    cancelled as before, which releases its stock), or None (paid or cancelled already).
+    """
+    if order is None or order.status == OrderStatus.CANCELED:
+        return None
+    if order.status != OrderStatus.DRAFT:
+        if order.is_fully_paid() and order.total.gross.amount > 0:
+            return None
+        cancel_order(order, user=None)
+        return "cancelled"
+    addresses = [pk for pk in (order.billing_address_id, order.shipping_address_id) if pk]
+    order.delete()
+    Address.objects.filter(pk__in=addresses).delete()
+    return "removed"
 
 
 def cancel_unpaid_order(order: Optional[Order]) -> None:

@@ -1,7 +1,8 @@
 """Record an off-session charge as a Saleor payment with a capture transaction.
 
 The order becomes fully charged with Saleor's rows and `order_fully_paid` effects (see
-order_effects.py), and the payment's gateway is ours, so a dashboard refund comes back to our gateway plugin.
+order_effects.py; a renewal draft is placed in between, see orders.place_paid_order), and the
+payment's gateway is ours, so a dashboard refund comes back to our gateway plugin.
 """
 from typing import Optional
 from uuid import uuid4
@@ -16,7 +17,24 @@ def find_recorded_payment(order, reference: str) -> Optional[Payment]:
     return Payment.objects.filter(order=order, token=reference).first()
 
 
-def record_captured_charge(
+def record_captured_charge(order, *, effects=None, **charge) -> Payment:
+    """Attach the captured charge `reference` (a PaymentIntent id) to `order`; idempotent
+    (check_existing=False: the caller knows it is not recorded yet). A fully paid order then goes
+    through `effects.order_fully_paid` as Saleor's handle_fully_paid_order would.
+
+    `charge`: write_captured_payment's arguments.
+    """
+    from .order_effects import OrderEffects
+
+    payment = write_captured_payment(order, **charge)
+    if payment is None:
+        return find_recorded_payment(order, charge["reference"])
+    if order.is_fully_paid():
+        (effects or OrderEffects()).order_fully_paid(order)
+    return payment
+
+
+def write_captured_payment(
     order,
     *,
     gateway_id: str,
@@ -24,22 +42,18 @@ def record_captured_charge(
     amount: Money,
     customer_reference: str = "",
     card=None,
-    effects=None,
     check_existing: bool = True,
-) -> Payment:
-    """Attach the captured charge `reference` (a PaymentIntent id) to `order`; idempotent
-    (check_existing=False: the caller knows it is not recorded yet).
+) -> Optional[Payment]:
+    """The Payment and CAPTURE Transaction rows of the charge `reference`; None when it is
+    recorded already (check_existing=False: the caller knows it is not).
 
     The rows are those of Saleor's create_payment + create_transaction(CAPTURE) +
     gateway_postprocess, written directly in their final state (2 inserts instead of a dozen
-    queries); a fully paid order then goes through `effects.order_fully_paid` as Saleor's
-    handle_fully_paid_order would.
+    queries); the order's effects are the caller's.
     """
-    from .order_effects import OrderEffects
-
     existing = find_recorded_payment(order, reference) if check_existing else None
     if existing is not None and existing.charge_status != ChargeStatus.NOT_CHARGED:
-        return existing
+        return None
     billing = order.billing_address
     if billing is None:
         raise PaymentError("Order does not have a billing address.")
@@ -77,8 +91,6 @@ def record_captured_charge(
         customer_id=customer_reference or None,
         gateway_response={"id": reference, "source": "subscription_renewal"},
     )
-    if order.is_fully_paid():
-        (effects or OrderEffects()).order_fully_paid(order)
     return payment
 
 

@@ -264,21 +264,23 @@ def action_required(subscription, cycle, attempt, rechecked: bool, context) -> N
 
 
 def record_success(subscription, cycle, attempt, result: ChargeResult, now, context) -> None:
-    """The money is in: Saleor payment on the order, cycle paid, period advanced, events."""
-    from ..saleor_adapter.payments import record_captured_charge
+    """The money is in: the order is placed with its Saleor payment, cycle paid, period
+    advanced, events."""
+    from ..saleor_adapter.orders import place_paid_order
 
     amount = Money(cycle.amount, cycle.currency)
-    if result.reference and cycle.order_id is not None and amount.amount > 0:
-        record_captured_charge(
-            cycle.order,
-            gateway_id=context.gateway.saleor_gateway_id or GATEWAY_ID,
-            reference=result.reference,
-            amount=result.amount or amount,
-            customer_reference=subscription.customer_reference,
-            card=result.card,
-            effects=context.order_effects(),
-            check_existing=False,  # recorded only with its attempt, which is still STARTED
-        )
+    if cycle.order_id is not None:
+        charge = None
+        if result.reference and amount.amount > 0:
+            charge = dict(
+                gateway_id=context.gateway.saleor_gateway_id or GATEWAY_ID,
+                reference=result.reference,
+                amount=result.amount or amount,
+                customer_reference=subscription.customer_reference,
+                card=result.card,
+                check_existing=False,  # recorded only with its attempt, which is still STARTED
+            )
+        place_paid_order(cycle.order, charge, effects=context.order_effects())
     had_failures = cycle.attempt_count > 0
     cycle.status = CycleStatus.PAID
     cycle.next_retry_at = None

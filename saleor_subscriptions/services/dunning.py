@@ -9,8 +9,18 @@ from typing import Optional
 from prices import Money
 
 from ..domain import dunning
+from ..domain.money import quantize
 from ..domain.states import Status, ensure_transition
-from ..models import OPEN_CYCLE_STATUSES, AttemptStatus, BillingCycle, CycleStatus, EventType, Subscription
+from ..models import (
+    BILLABLE_STATUSES,
+    OPEN_CYCLE_STATUSES,
+    AttemptStatus,
+    BillingCycle,
+    CycleStatus,
+    EventType,
+    Subscription,
+)
+from .abandon import abandon_cycle
 from .events import record_event
 
 #: consecutive non-payment failures of one cycle before the subscription is parked
@@ -42,13 +52,17 @@ def record_payment_failure(subscription, cycle, attempt, result, now: datetime, 
     cycle.error_code = result.error_code or ("authentication_required" if action_required
                                              else "card_declined")
     cycle.last_error = result.error_message or cycle.error_code
-    previous = None
+    previous = abandoned = None
     if subscription.status in (Status.TRIALING.value, Status.ACTIVE.value):
         previous = set_status(subscription, Status.PAST_DUE)
+    elif subscription.status not in BILLABLE_STATUSES:
+        # Cancelled or paused while this charge was in flight: nothing more to collect.
+        abandoned = dict(abandon_cycle(subscription, cycle), abandoned=True)
     record_event(
         subscription, EventType.PAYMENT_FAILED, date=now, order=cycle.order, amount=cycle_amount(cycle),
         cycle_index=cycle.cycle_index, attempt=cycle.attempt_count, code=cycle.error_code,
         message=cycle.last_error, previous_status=previous, status=subscription.status,
+        **(abandoned or {}),
     )
     if action_required:
         record_event(
@@ -56,6 +70,8 @@ def record_payment_failure(subscription, cycle, attempt, result, now: datetime, 
             amount=cycle_amount(cycle), cycle_index=cycle.cycle_index,
             payment_reference=attempt.gateway_reference,
         )
+    if abandoned is not None:
+        return "abandoned"
     retry_at = dunning.next_retry_at(
         cycle.first_failed_at, settings.retry_schedule, cycle.attempt_count
     )
@@ -66,28 +82,40 @@ def record_payment_failure(subscription, cycle, attempt, result, now: datetime, 
             cycle_index=cycle.cycle_index, retry_at=cycle.next_retry_at,
             retry_number=cycle.attempt_count,
         )
+        if not action_required:  # an open 3-D Secure intent has its own e-mail (how to confirm)
+            _tell_customer(subscription, cycle, cycle.next_retry_at, settings, action_required)
         return "failed"
+    _tell_customer(subscription, cycle, None, settings, action_required)
     apply_final_action(subscription, cycle, now, settings)
     return "exhausted"
 
 
-def apply_final_action(subscription, cycle, now: datetime, settings) -> None:
-    """Dunning is over: abandon the cycle (cancel its unpaid order), then cancel or pause."""
-    from ..saleor_adapter.orders import cancel_unpaid_order, carried_balance
+def _tell_customer(subscription, cycle, retry_at, settings, action_required: bool) -> None:
+    """The payment-failed e-mail: update the card before the next try, or what happened."""
+    from ..saleor_adapter.emails import schedule_payment_failed_email
 
-    cycle.status = CycleStatus.ABANDONED
-    cycle.next_retry_at = None
-    cancel_unpaid_order(cycle.order)
-    if cycle.order_id is not None and cycle.order.discount_amount:
-        # The credit applied to the abandoned order goes back to the customer.
-        subscription.credit_amount += cycle.order.discount_amount
-    if cycle.order_id is not None:
-        # So does an earlier renewal's carried balance: it is still owed (services/carry.py).
-        subscription.carried_amount += carried_balance(cycle.order)
+    user = subscription.user
+    recipient = user.email if user is not None else subscription.email
+    if not recipient:
+        return
+    variant = subscription.variant
+    schedule_payment_failed_email(
+        recipient, product=str(variant.product) if variant is not None else subscription.plan.name,
+        amount=str(quantize(cycle.amount, cycle.currency)), currency=cycle.currency,
+        retry_at=retry_at, final_action=settings.final_action.value,
+        action_required=action_required,
+    )
+
+
+def apply_final_action(subscription, cycle, now: datetime, settings) -> None:
+    """Dunning is over: abandon the cycle (its unpaid draft order and the stock it held go, its
+    credit comes back), then cancel or pause."""
+    undone = abandon_cycle(subscription, cycle)
     action = settings.final_action
     record_event(
-        subscription, EventType.DUNNING_EXHAUSTED, date=now, order=cycle.order, amount=cycle_amount(cycle),
-        cycle_index=cycle.cycle_index, attempts=cycle.attempt_count, action=action.value,
+        subscription, EventType.DUNNING_EXHAUSTED, date=now, order=cycle.order,
+        amount=cycle_amount(cycle), cycle_index=cycle.cycle_index, attempts=cycle.attempt_count,
+        action=action.value, **undone,
     )
     subscription.next_billing_at = None
     if action == dunning.FinalAction.PAUSE:

@@ -10,11 +10,13 @@ Entry points (stable; the benchmark and the Celery tasks call these):
 One renewal, in steps that each commit:
 
 1. under the subscription's row lock: the BillingCycle for the next period (unique per
-   subscription and cycle index), the Saleor order, event RENEWAL_ORDER_CREATED;
+   subscription and cycle index), the Saleor order as a draft holding its stock (placed only
+   once paid, in step 4), event RENEWAL_ORDER_CREATED;
 2. in the same transaction, a PaymentAttempt with a deterministic idempotency key, status
    STARTED, committed before the gateway is called;
 3. the gateway call (outside any transaction);
-4. under the row lock again: the outcome (Saleor payment + capture, period advanced; or dunning).
+4. under the row lock again: the outcome (Saleor payment + capture, the order placed, period
+   advanced; or dunning).
 
 A STARTED attempt found later (a crash after step 3, or an unknown outcome) is looked up with
 ``gateway.find_charge`` before anything is charged again, and charged again with the same key only

@@ -3,6 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import graphene
+from saleor.order import OrderStatus
 
 from saleor_subscriptions.models import Subscription
 from saleor_subscriptions.services.renewals import renew_due_subscriptions
@@ -92,10 +93,22 @@ def _pay_the_saleor_way(order, reference, customer_id):
     gateway_postprocess(capture, payment)
 
 
+def _place_the_saleor_way(order):
+    """The oracle for placing a draft: what checkout/utils.py create_order does once the order
+    exists (its status, then order.actions.order_created)."""
+    from django.contrib.auth.models import AnonymousUser
+    from saleor.order.actions import order_created
+
+    order.status = OrderStatus.UNFULFILLED
+    order.save(update_fields=["status"])
+    order_created(order, user=order.user or AnonymousUser())  # a guest, as checkoutComplete
+
+
 def test_a_renewal_order_has_the_rows_saleor_writes(api, store, monthly, new_card, plugin_on):
     """The renewal writes Saleor's rows itself (saleor_adapter/order_effects.py, payments.py):
-    its placement must match a checkoutComplete order of the same basket, its payment what
-    Saleor's own payment functions write, and its totals what recalculate_order computes."""
+    once paid, its placement must match a checkoutComplete order of the same basket (and a draft
+    placed by Saleor's own order_created), its payment what Saleor's own payment functions
+    write, and its totals what recalculate_order computes."""
     from django.db import transaction
     from saleor.order.utils import recalculate_order
 
@@ -112,8 +125,12 @@ def test_a_renewal_order_has_the_rows_saleor_writes(api, store, monthly, new_car
     assert checkout_placement["placed_events"] and checkout_placement["allocated"] == 2
     assert _placement_rows(renewal_order) == checkout_placement
 
+    # The reference: the same draft, placed and paid by Saleor's own functions.
     with transaction.atomic():
         reference_order = create_renewal_order(lock_subscription(subscription.pk), 99)
+    assert reference_order.status == OrderStatus.DRAFT and not reference_order.events.exists()
+    _place_the_saleor_way(reference_order)
+    assert _placement_rows(reference_order) == checkout_placement
     payment = renewal_order.payments.get()
     _pay_the_saleor_way(reference_order, payment.token, subscription.customer_reference)
     expected = _payment_rows(reference_order)

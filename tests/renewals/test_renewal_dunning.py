@@ -35,6 +35,7 @@ def test_decline_retries_then_recovery_on_the_same_order_keeps_the_anchor(renewa
     assert cycle.error_code == "card_declined"
     order = Order.objects.get(pk=cycle.order_id)
     assert not order.is_fully_paid()
+    assert order.status == OrderStatus.DRAFT  # placed only once paid
     assert {EventType.PAYMENT_FAILED, EventType.PAYMENT_RETRY_SCHEDULED} <= set(events(subscription))
 
     assert renewal.run(utc(2028, 2, 29, 23)) == {}  # retry not due yet
@@ -53,7 +54,7 @@ def test_decline_retries_then_recovery_on_the_same_order_keeps_the_anchor(renewa
     order.refresh_from_db()
     assert subscription.status == "active"
     assert cycle.status == "paid"
-    assert order.is_fully_paid()
+    assert order.is_fully_paid() and order.status == OrderStatus.UNFULFILLED
     assert subscription.next_billing_at == utc(2028, 3, 31, 10)  # anchor kept
     assert Order.objects.filter(metadata__subscription_renewal=str(subscription.token)).count() == 1
     keys = list(PaymentAttempt.objects.filter(cycle=cycle).values_list("idempotency_key", flat=True))
@@ -75,7 +76,9 @@ def _exhaust(renewal, final_action):
     subscription.refresh_from_db()
     cycle = BillingCycle.objects.get(subscription=subscription, cycle_index=1)
     assert cycle.status == "abandoned" and cycle.attempt_count == 3
-    assert Order.objects.get(pk=cycle.order_id).status == OrderStatus.CANCELED
+    # The unpaid draft is gone (never placed, so nothing to cancel), and with it its stock.
+    assert cycle.order_id is None
+    assert not Order.objects.filter(metadata__subscription_renewal=str(subscription.token)).exists()
     assert subscription.next_billing_at is None
     assert EventType.DUNNING_EXHAUSTED in events(subscription)
     return subscription

@@ -81,6 +81,8 @@ def test_order_webhooks_receive_the_renewal_order(renewal, staff_api, receiver):
         assert order["id"] == graphene.Node.to_global_id("Order", order_id)
         assert order["user_email"] == renewal.customer.email
         assert [line["product_sku"] for line in order["lines"]] == ["COFFEE-250G"]
+        # Placed once paid, as from checkoutComplete: never a draft, the payment already on it.
+        assert order["status"] == "unfulfilled" and len(order["payments"]) == 1
 
 
 def test_no_webhook_for_order_events_means_no_post(renewal, staff_api, receiver):

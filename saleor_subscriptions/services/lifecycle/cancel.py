@@ -8,6 +8,7 @@ from ...domain.states import Status, ensure_transition
 from ...domain.text import REASON_TEXT_LENGTH, text_problem
 from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription
+from ..abandon import abandon_open_cycles
 from ..events import record_event
 from . import Actor, lock, refuse
 
@@ -59,9 +60,12 @@ def _cancel(subscription_id, actor, now, immediately, reason, reason_text) -> Su
     subscription.cancelled_at = subscription.ended_at = now
     subscription.next_billing_at = None
     subscription.cancel_at_period_end = False
+    # A cycle in dunning is given up as when dunning ends: its draft order, stock and credit.
+    abandoned = abandon_open_cycles(subscription)
     subscription.save()
     record_event(subscription, EventType.CANCELLED, date=now, reason=reason,
-                 reason_text=reason_text, previous_status=previous, **actor.event_fields())
+                 reason_text=reason_text, previous_status=previous,
+                 **({"abandoned_cycles": abandoned} if abandoned else {}), **actor.event_fields())
     return subscription
 
 
