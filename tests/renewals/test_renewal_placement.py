@@ -160,17 +160,24 @@ def test_cancelling_during_dunning_removes_the_draft_its_stock_and_returns_credi
 
 
 class CancelledDuringCharge:
-    """The real (localstripe) gateway; the customer cancels while the charge is in flight."""
+    """The real (localstripe) gateway; the customer tries to cancel while the charge is in
+    flight: refused (RENEWAL_IN_PROGRESS, services/lifecycle.lock), nothing changed."""
 
     def __init__(self, gateway, subscription_id, now):
         self.gateway, self.subscription_id, self.now = gateway, subscription_id, now
         self.saleor_gateway_id = gateway.saleor_gateway_id
+        self.refusals = []
 
     def charge(self, request):
+        from django.core.exceptions import ValidationError
+
         from saleor_subscriptions.services.lifecycle import Actor
         from saleor_subscriptions.services.lifecycle.cancel import cancel
 
-        cancel(self.subscription_id, Actor(), self.now, immediately=True)
+        try:
+            cancel(self.subscription_id, Actor(), self.now, immediately=True)
+        except ValidationError as refusal:
+            self.refusals.append(refusal.error_dict["id"][0].code)
         return self.gateway.charge(request)
 
     def find_charge(self, request):
@@ -178,7 +185,11 @@ class CancelledDuringCharge:
 
 
 @pytest.mark.parametrize("number", [rf.DECLINED_CARD, rf.GOOD_CARD])
-def test_a_cancel_during_the_charge_leaves_the_cycle_to_its_outcome(renewal, staff_api, number):
+def test_a_cancel_during_the_charge_is_refused_then_follows_the_outcome(
+        renewal, staff_api, number):
+    from saleor_subscriptions.services.lifecycle import Actor
+    from saleor_subscriptions.services.lifecycle.cancel import cancel
+
     subscription = renewal.subscription(card=renewal.card(number))
     subscription.credit_amount = Decimal("7.50")
     subscription.save(update_fields=["credit_amount"])
@@ -188,6 +199,8 @@ def test_a_cancel_during_the_charge_leaves_the_cycle_to_its_outcome(renewal, sta
 
     renewal.run(now, gateway=gateway)
 
+    assert gateway.refusals == ["renewal_in_progress"]
+    cancel(subscription.pk, Actor(), now, immediately=True)  # once the outcome is recorded
     subscription.refresh_from_db()
     cycle = BillingCycle.objects.get(subscription=subscription, cycle_index=1)
     assert subscription.status == "cancelled"
@@ -197,7 +210,7 @@ def test_a_cancel_during_the_charge_leaves_the_cycle_to_its_outcome(renewal, sta
         assert order.status == OrderStatus.UNFULFILLED and order.is_fully_paid()
         assert subscription.credit_amount == 0
         assert allocated(staff_api, renewal) == before + 1
-    else:  # declined: given up at once, like a cancel during dunning
+    else:  # declined, then cancelled during dunning: the draft, its stock and credit go back
         assert cycle.status == "abandoned" and cycle.order_id is None
         assert renewal_orders(subscription).count() == 0
         assert subscription.credit_amount == Decimal("7.50")
