@@ -411,3 +411,4 @@ from .webhook_models import (  # noqa: E402,F401  (webhooks out, registered with
     WebhookDelivery,
     WebhookDeliveryAttempt,
 )
+from .stripe_webhook_models import StripeWebhookEvent  # noqa: E402,F401  (Stripe webhooks in)
