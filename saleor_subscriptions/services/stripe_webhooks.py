@@ -26,22 +26,29 @@ RECORDED = "recorded"
 IGNORED = "ignored"
 NOTHING_TO_DO = "nothing_to_do"
 DUPLICATE = "duplicate"
-BUSY = "busy"
+#: not handled yet (a worker is charging the subscription, Stripe could not be asked): the row
+#: stays unprocessed and the endpoint answers 503, so Stripe delivers it again
+RETRY = "retry"
 
 _OPEN = (AttemptStatus.STARTED, AttemptStatus.ACTION_REQUIRED)
 
 
 def receive(event: dict, now: datetime, context) -> str:
-    """Store the verified event (a redelivered id stops here), then handle it."""
+    """Store the verified event (a redelivered id stops here once it was handled), then handle
+    it. Handlers are safe to run twice (they record under row locks), so an event left
+    unprocessed (RETRY, or a crash) is handled again when Stripe delivers it again."""
     try:
         with transaction.atomic():
             row = StripeWebhookEvent.objects.create(
                 stripe_id=event["id"], type=event["type"], payload=event, received_at=now)
     except IntegrityError:
-        return DUPLICATE
+        row = StripeWebhookEvent.objects.get(stripe_id=event["id"])
+        if row.processed_at is not None:
+            return DUPLICATE
     handler = HANDLERS.get(event["type"])
     result = IGNORED if handler is None else handler(event, now, context)
-    StripeWebhookEvent.objects.filter(pk=row.pk).update(processed_at=now, result=result[:255])
+    done = {} if result.startswith(RETRY) else {"processed_at": now}
+    StripeWebhookEvent.objects.filter(pk=row.pk).update(result=result[:255], **done)
     return result
 
 
@@ -66,7 +73,7 @@ def intent_changed(event: dict, now: datetime, context) -> str:
     # A worker charging this subscription now records the same intent itself.
     with processing_lock(attempt.subscription_id) as acquired:
         if not acquired:
-            return BUSY
+            return RETRY + ": a worker is charging this subscription"
         attempt.refresh_from_db()
         if attempt.status not in _OPEN:
             return NOTHING_TO_DO + ": already recorded"
@@ -75,6 +82,9 @@ def intent_changed(event: dict, now: datetime, context) -> str:
             result = charging.check_open_intent(context.gateway, attempt.gateway_reference)
         else:
             result = context.gateway.retrieve_charge(attempt.gateway_reference or facts.reference)
+        if result.outcome in (ChargeOutcome.UNKNOWN, ChargeOutcome.RATE_LIMITED) and (
+                not result.reference):
+            return RETRY + ": %s" % (result.error_code or result.outcome.value)
         final = result.outcome in (ChargeOutcome.SUCCEEDED, ChargeOutcome.DECLINED) or (
             result.outcome == ChargeOutcome.ACTION_REQUIRED
             and attempt.status == AttemptStatus.STARTED)

@@ -1,7 +1,8 @@
 """POST /subscriptions/stripe/webhook/: Stripe's signed events (the plugin's signing secret).
 
 400 for a bad signature or an event signed more than 5 minutes ago (nothing stored); 200 for
-every verified event, handled or not, so that Stripe stops sending it.
+every verified event handled or ignored, so that Stripe stops sending it; 503 for one that could
+not be handled yet (stored unprocessed; Stripe sends it again).
 """
 import logging
 from datetime import datetime, timezone
@@ -30,4 +31,7 @@ def stripe_webhook(request):
 
     result = stripe_webhooks.receive(event, datetime.now(timezone.utc),
                                      renewals.make_context(settings, throttle=None))
-    return JsonResponse({"received": True, "result": result.split(":")[0]})
+    status = result.split(":")[0]
+    # 503: not handled yet; Stripe retries with backoff for three days.
+    return JsonResponse({"received": True, "result": status},
+                        status=503 if status == stripe_webhooks.RETRY else 200)

@@ -179,3 +179,39 @@ def test_without_a_signing_secret_every_event_is_refused(renewal, client):
     renewal.configure()
     response = post(client, event("evt_any", "customer.created", {"id": "cus_1"}))
     assert response.status_code == 400 and not StripeWebhookEvent.objects.exists()
+
+
+def test_an_event_met_while_a_worker_charges_is_answered_503_and_handled_when_sent_again(
+        renewal, client):
+    import psycopg2
+    from django.db import connection
+
+    from saleor_subscriptions.services.claiming import _ADVISORY_NAMESPACE
+
+    configured(renewal)
+    subscription = renewal.subscription(card=renewal.card(rf.AUTHENTICATION_CARD))
+    assert renewal.run(DUE) == {"failed": 1}
+    attempt = PaymentAttempt.objects.get(subscription=subscription)
+    rf.complete_authentication(renewal.localstripe.url, attempt.client_secret)
+    succeeded = event("evt_busy", "payment_intent.succeeded",
+                      stripe_object(renewal, "PaymentIntent", attempt.gateway_reference))
+
+    worker = psycopg2.connect(**connection.get_connection_params())  # the test database
+    try:  # another session holds the subscription's processing lock, as a charging worker does
+        with worker.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_ADVISORY_NAMESPACE,
+                                                               subscription.pk])
+        assert post(client, succeeded).status_code == 503
+    finally:
+        worker.close()
+    row = StripeWebhookEvent.objects.get(stripe_id="evt_busy")
+    assert row.processed_at is None
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.ACTION_REQUIRED
+
+    # Stripe sends it again: now it is handled, once.
+    assert post(client, succeeded).json()["result"] == "recorded"
+    assert post(client, succeeded).json()["result"] == "duplicate"
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUCCEEDED
+    assert subscription.events.filter(type=EventType.RENEWED).count() == 1
