@@ -24,6 +24,7 @@ class Field:
     REFUND_UNUSED_ON_CANCEL = "Refund unused time on immediate cancellation"
     MISSED_RENEWALS = "Missed renewals"
     TRIALS_PER_CUSTOMER = "Free trials per customer"
+    STRIPE_WEBHOOK_SECRET = "Stripe webhook signing secret"
 
 
 UPGRADE_IMMEDIATELY = "immediately"
@@ -49,6 +50,7 @@ DEFAULT_CONFIGURATION: List[Dict] = [
     {"name": Field.REFUND_UNUSED_ON_CANCEL, "value": False},
     {"name": Field.MISSED_RENEWALS, "value": MISSED_BILL_ONCE},
     {"name": Field.TRIALS_PER_CUSTOMER, "value": TRIALS_UNLIMITED},
+    {"name": Field.STRIPE_WEBHOOK_SECRET, "value": ""},
 ]
 
 
@@ -68,6 +70,8 @@ class SubscriptionSettings:
     refund_unused_on_cancel: bool
     missed_renewals: str = MISSED_BILL_ONCE
     trials_per_customer: str = TRIALS_UNLIMITED
+    #: Stripe webhooks in (stripe_webhooks/view.py); empty: the endpoint refuses every event
+    stripe_webhook_secret: str = ""
 
 
 def _positive_int(value, field: str, maximum: int) -> int:
@@ -156,6 +160,14 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
                 code=SubscriptionErrorCode.INVALID.value,
             )}
         )
+    webhook_secret = str(values.get(Field.STRIPE_WEBHOOK_SECRET) or "").strip()
+    if webhook_secret and not webhook_secret.startswith("whsec_"):
+        raise ValidationError(
+            {Field.STRIPE_WEBHOOK_SECRET: ValidationError(
+                "A Stripe webhook signing secret starts with whsec_.",
+                code=SubscriptionErrorCode.INVALID.value,
+            )}
+        )
     return SubscriptionSettings(
         active=bool(active),
         stripe_secret_key=secret,
@@ -180,6 +192,7 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
                                 [MISSED_BILL_ONCE, MISSED_BILL_EACH]),
         trials_per_customer=_choice(values[Field.TRIALS_PER_CUSTOMER], Field.TRIALS_PER_CUSTOMER,
                                     [TRIALS_UNLIMITED, TRIALS_ONE]),
+        stripe_webhook_secret=webhook_secret,
     )
 
 

@@ -46,6 +46,12 @@ class SubscriptionsPlugin(BasePlugin):
             "label": Field.STRIPE_SECRET_KEY,
             "help_text": "Secret key (sk_...) used for off-session renewal charges.",
         },
+        Field.STRIPE_WEBHOOK_SECRET: {
+            "type": ConfigurationTypeField.SECRET,
+            "label": Field.STRIPE_WEBHOOK_SECRET,
+            "help_text": "Signing secret (whsec_...) of the Stripe webhook endpoint pointed at "
+            "/subscriptions/stripe/webhook/; empty: Stripe events are refused.",
+        },
         Field.STRIPE_PUBLISHABLE_KEY: {
             "type": _STRING,
             "label": Field.STRIPE_PUBLISHABLE_KEY,

@@ -5,7 +5,9 @@ from saleor.graphql.views import GraphQLView
 from saleor.urls import urlpatterns as saleor_urlpatterns
 
 from ..graphql.api import schema
+from ..stripe_webhooks.view import stripe_webhook
 
 urlpatterns = [
     url(r"^graphql/", csrf_exempt(GraphQLView.as_view(schema=schema)), name="api"),
+    url(r"^subscriptions/stripe/webhook/$", stripe_webhook, name="subscriptions-stripe-webhook"),
 ] + [pattern for pattern in saleor_urlpatterns if getattr(pattern, "name", None) != "api"]

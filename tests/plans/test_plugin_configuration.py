@@ -118,6 +118,8 @@ def test_boolean_fields_round_trip(staff_api, configured):
     (None, {"Free trials per customer": "two"}, "Free trials per customer", "INVALID"),
     (None, {"Stripe API base URL": "ftp://x"}, "Stripe API base URL", "INVALID"),
     (None, {"Stripe secret key": "nonsense"}, "Stripe secret key", "INVALID"),
+    (None, {"Stripe webhook signing secret": "sk_test_x"}, "Stripe webhook signing secret",
+     "INVALID"),
     (True, {"Stripe secret key": ""}, "Stripe secret key", "REQUIRED"),
 ])
 def test_invalid_values_answer_errors_and_change_nothing(

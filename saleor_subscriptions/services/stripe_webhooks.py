@@ -1,0 +1,150 @@
+"""Stripe webhooks in: store each verified event once, then act on the state it points to.
+
+An event is a hint, never the truth: handlers read the intent again from Stripe (events come
+late, twice, or out of order) and record through the one charging path — the same
+`record_outcome` the renewal retries, the sweep and `subscriptionPaymentConfirm` use — whose
+locked attempt row makes every outcome recorded once, whoever gets there first.
+"""
+import logging
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from prices import Money
+
+from .. import GATEWAY_ID
+from ..gateway import stripe_events
+from ..gateway.interface import ChargeOutcome
+from ..models import AttemptStatus, BillingCycle, EventType, PaymentAttempt, Subscription
+from ..stripe_webhook_models import StripeWebhookEvent
+from . import charging
+from .events import record_event
+
+logger = logging.getLogger(__name__)
+
+#: StripeWebhookEvent.result values
+RECORDED = "recorded"
+IGNORED = "ignored"
+NOTHING_TO_DO = "nothing_to_do"
+DUPLICATE = "duplicate"
+#: not handled yet (a worker is charging the subscription, Stripe could not be asked): the row
+#: stays unprocessed and the endpoint answers 503, so Stripe delivers it again
+RETRY = "retry"
+
+_OPEN = (AttemptStatus.STARTED, AttemptStatus.ACTION_REQUIRED)
+
+
+def receive(event: dict, now: datetime, context) -> str:
+    """Store the verified event (a redelivered id stops here once it was handled), then handle
+    it. Handlers are safe to run twice (they record under row locks), so an event left
+    unprocessed (RETRY, or a crash) is handled again when Stripe delivers it again."""
+    try:
+        with transaction.atomic():
+            row = StripeWebhookEvent.objects.create(
+                stripe_id=event["id"], type=event["type"], payload=event, received_at=now)
+    except IntegrityError:
+        row = StripeWebhookEvent.objects.get(stripe_id=event["id"])
+        if row.processed_at is not None:
+            return DUPLICATE
+    handler = HANDLERS.get(event["type"])
+    result = IGNORED if handler is None else handler(event, now, context)
+    done = {} if result.startswith(RETRY) else {"processed_at": now}
+    StripeWebhookEvent.objects.filter(pk=row.pk).update(result=result[:255], **done)
+    return result
+
+
+# -- payment_intent.succeeded / payment_intent.payment_failed ------------------------------------
+
+def _open_attempt(facts):
+    """Our attempt the intent belongs to, while its outcome is not recorded yet."""
+    attempts = PaymentAttempt.objects.filter(status__in=_OPEN)
+    attempt = attempts.filter(gateway_reference=facts.reference).first()
+    if attempt is None and facts.idempotency_key:
+        attempt = attempts.filter(idempotency_key=facts.idempotency_key).first()
+    return attempt
+
+
+def intent_changed(event: dict, now: datetime, context) -> str:
+    from .claiming import processing_lock
+
+    facts = stripe_events.intent_facts(event)
+    attempt = _open_attempt(facts) if facts is not None else None
+    if attempt is None:
+        return NOTHING_TO_DO + ": no open attempt"
+    # A worker charging this subscription now records the same intent itself.
+    with processing_lock(attempt.subscription_id) as acquired:
+        if not acquired:
+            return RETRY + ": a worker is charging this subscription"
+        attempt.refresh_from_db()
+        if attempt.status not in _OPEN:
+            return NOTHING_TO_DO + ": already recorded"
+        if attempt.status == AttemptStatus.ACTION_REQUIRED:
+            # As a dunning retry checks an open intent (closing one that can no longer succeed).
+            result = charging.check_open_intent(context.gateway, attempt.gateway_reference)
+        else:
+            result = context.gateway.retrieve_charge(attempt.gateway_reference or facts.reference)
+        if result.outcome in (ChargeOutcome.UNKNOWN, ChargeOutcome.RATE_LIMITED) and (
+                not result.reference):
+            return RETRY + ": %s" % (result.error_code or result.outcome.value)
+        final = result.outcome in (ChargeOutcome.SUCCEEDED, ChargeOutcome.DECLINED) or (
+            result.outcome == ChargeOutcome.ACTION_REQUIRED
+            and attempt.status == AttemptStatus.STARTED)
+        if not final:
+            return NOTHING_TO_DO + ": intent is %s" % (result.error_code or result.outcome.value)
+        if attempt.purpose == charging.PRORATION:
+            from .lifecycle.proration_charge import record_outcome as record_proration
+
+            record_proration(attempt.pk, result, now, context)
+        else:
+            charging.record_outcome(attempt.subscription_id, attempt.cycle_id, attempt.pk, result,
+                                    now, context)
+    return "%s: %s" % (RECORDED, result.outcome.value)
+
+
+# -- charge.refunded ------------------------------------------------------------------------------
+
+def _subscription_of_order(order_id: int):
+    cycle = BillingCycle.objects.filter(order_id=order_id).first()
+    if cycle is not None:
+        return cycle.subscription_id
+    origin = Subscription.objects.filter(origin_order_id=order_id).values_list("pk", flat=True)
+    if origin:
+        return origin[0]
+    from ..models import SubscriptionEvent
+
+    return (SubscriptionEvent.objects.filter(order_id=order_id)
+            .values_list("subscription_id", flat=True).first())
+
+
+def charge_refunded(event: dict, now: datetime, context) -> str:
+    """A refund made in Stripe's dashboard: only what Saleor has not recorded (refunds through
+    Saleor wrote their REFUND transaction already) is written, on the order and the history."""
+    from ..saleor_adapter import gateway_refunds
+
+    facts = stripe_events.refund_facts(event)
+    if facts is None:
+        return NOTHING_TO_DO + ": no charge"
+    gateway_id = getattr(context.gateway, "saleor_gateway_id", "") or GATEWAY_ID
+    with transaction.atomic():
+        payment = gateway_refunds.locked_payment(
+            gateway_id, [facts.intent_reference, facts.charge_reference])
+        if payment is None or payment.currency != facts.refunded.currency:
+            return NOTHING_TO_DO + ": not our payment"
+        missing = facts.refunded.amount - gateway_refunds.refunded_in_saleor(payment)
+        if missing <= 0:
+            return NOTHING_TO_DO + ": already recorded"
+        amount = Money(missing, payment.currency)
+        order = gateway_refunds.record_outside_refund(payment, amount, facts.charge_reference)
+        subscription_id = _subscription_of_order(order.pk) if order is not None else None
+        if subscription_id is not None:
+            subscription = Subscription.objects.select_for_update(of=("self",)).get(
+                pk=subscription_id)
+            record_event(subscription, EventType.REFUNDED, date=now, order=order, amount=amount,
+                         source="stripe_dashboard", payment_reference=facts.charge_reference)
+    return "%s: %s %s" % (RECORDED, amount.amount, amount.currency)
+
+
+HANDLERS = {
+    "payment_intent.succeeded": intent_changed,
+    "payment_intent.payment_failed": intent_changed,
+    "charge.refunded": charge_refunded,
+}

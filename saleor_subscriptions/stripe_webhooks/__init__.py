@@ -1,0 +1,1 @@
+"""Stripe webhooks in: the endpoint (view.py); storing and handling in services/stripe_webhooks."""
