@@ -51,7 +51,7 @@ def mrr_at(currency: str, date) -> Decimal:
 def movements_summary(currency: str, start, end) -> Dict[str, Decimal]:
     """Sum of the movements of each kind in [start, end], plus net new (all kinds together)."""
     rows = (MrrMovement.objects.filter(currency=currency, date__gte=start, date__lte=end)
-            .values("kind").annotate(total=Sum("amount")))
+            .order_by().values("kind").annotate(total=Sum("amount")))  # no ordering: one group per kind
     summary = {kind: Decimal(0) for kind in MovementKind.ALL}
     for row in rows:
         summary[row["kind"]] = row["total"]
