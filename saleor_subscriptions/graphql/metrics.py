@@ -60,3 +60,51 @@ def resolve_subscription_mrr(info, currency, date=None, start=None):
     return SubscriptionMrrReport(currency=currency, date=date,
                                  mrr=mrr_ledger.mrr_at(currency, date), movements=movements,
                                  subscription_errors=[])
+
+
+class SubscriptionRevenueDifference(graphene.ObjectType):
+    order_id = graphene.ID(required=True, description="The Saleor order (Order global ID).")
+    subscription_id = graphene.ID(required=True)
+    saleor = Decimal(required=True, description="Captured minus refunded on the order.")
+    ours = Decimal(required=True, description="Succeeded attempts minus recorded refunds.")
+    difference = Decimal(required=True)
+
+
+class SubscriptionRevenueReconciliation(graphene.ObjectType):
+    currency = graphene.String()
+    month = graphene.String()
+    saleor = Decimal(description="What Saleor's payments captured minus refunded.")
+    ours = Decimal(description="What our payment attempts and refund events say was billed.")
+    difference = Decimal(description="Saleor minus ours; 0 when they agree.")
+    differences = graphene.List(graphene.NonNull(SubscriptionRevenueDifference),
+                                description="The orders that disagree.")
+    subscription_errors = graphene.List(graphene.NonNull(SubscriptionError), required=True)
+
+    class Meta:
+        description = ("A month's subscription revenue: Saleor's payments on subscription orders "
+                       "against the plugin's own records (README: MRR ledger).")
+
+
+def resolve_revenue_reconciliation(info, month, currency):
+    from ..services import revenue_reconciliation
+
+    if not permissions.can_manage_orders(info.context):
+        raise PermissionDenied()
+    try:
+        if len(currency) != 3 or not currency.isalpha():
+            raise _invalid("currency", "Give a three-letter currency code.")
+        try:
+            revenue_reconciliation.month_range(month)
+        except ValueError:
+            raise _invalid("month", "Give the month as YYYY-MM.")
+    except ValidationError as error:
+        return SubscriptionRevenueReconciliation(subscription_errors=subscription_errors(error))
+    result = revenue_reconciliation.reconcile(month, currency.upper())
+    differences = [SubscriptionRevenueDifference(
+        order_id=graphene.Node.to_global_id("Order", row.order_id),
+        subscription_id=graphene.Node.to_global_id("CustomerSubscription", row.subscription_id),
+        saleor=row.saleor, ours=row.ours, difference=row.difference)
+        for row in result.differences]
+    return SubscriptionRevenueReconciliation(
+        currency=result.currency, month=month, saleor=result.saleor, ours=result.ours,
+        difference=result.difference, differences=differences, subscription_errors=[])
