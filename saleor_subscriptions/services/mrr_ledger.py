@@ -57,3 +57,18 @@ def movements_summary(currency: str, start, end) -> Dict[str, Decimal]:
         summary[row["kind"]] = row["total"]
     summary["net_new"] = sum(summary.values(), Decimal(0))
     return summary
+
+
+def backfill(date) -> int:
+    """One movement for each subscription the ledger does not know yet (written before the
+    ledger existed), from its current state, dated `date`; returns how many were written."""
+    from django.db import transaction
+
+    written = 0
+    pending = (Subscription.objects.filter(mrr_movements__isnull=True)
+               .select_related("plan").order_by("pk"))
+    for subscription in pending.iterator():
+        with transaction.atomic():
+            if record_movement(subscription, None, date) is not None:
+                written += 1
+    return written

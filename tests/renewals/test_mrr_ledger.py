@@ -94,3 +94,23 @@ def test_mrr_through_renewals_a_decline_an_upgrade_and_a_trial(renewal, customer
     bad = mrr(staff_api, utc(2028, 2, 29), start=utc(2028, 3, 1))
     assert bad["subscriptionErrors"] == [{"field": "start", "code": "INVALID"}]
     assert bad["mrr"] is None
+
+
+def test_backfill_writes_one_movement_per_subscription_without_any(renewal):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    plan = renewal.plan(price=Decimal("20.00"))
+    old = renewal.subscription(plan=plan, quantity=2)
+    cancelled = renewal.subscription(plan=plan)
+    MrrMovement.objects.all().delete()  # as before the ledger existed
+    cancelled.status = "cancelled"
+    cancelled.save(update_fields=["status"])
+    out = StringIO()
+    call_command("backfill_mrr_ledger", "--now", "2028-03-01T00:00:00+00:00", stdout=out)
+    assert "MRR movements written: 1" in out.getvalue()
+    assert kinds(old) == [("new", Decimal("40.000"), Decimal("40.000"))]
+    assert kinds(cancelled) == []
+    call_command("backfill_mrr_ledger", stdout=StringIO())  # again: nothing more
+    assert MrrMovement.objects.count() == 1
