@@ -406,6 +406,7 @@ class TrialUse(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
 
+from .mrr_models import MrrMovement  # noqa: E402,F401  (the MRR ledger, registered with this app)
 from .stripe_webhook_models import StripeWebhookEvent  # noqa: E402,F401  (Stripe webhooks in)
 from .webhook_models import (  # noqa: E402,F401  (webhooks out, registered with this app)
     SubscriptionWebhook,

@@ -5,6 +5,12 @@ from . import permissions
 from .connections import CheckedConnectionField, CheckedFilterConnectionField
 from .filters import SubscriptionFilterInput
 from .ids import decode_pk
+from .metrics import (
+    SubscriptionMrrReport,
+    SubscriptionRevenueReconciliation,
+    resolve_revenue_reconciliation,
+    resolve_subscription_mrr,
+)
 from .mutations.accounts import ConfirmAccount, CreateToken
 from .mutations.checkout import CheckoutLineSubscriptionPlanSet
 from .mutations.lifecycle import (
@@ -124,6 +130,30 @@ class SubscriptionQueries(graphene.ObjectType):
         graphene.NonNull(SubscriptionWebhook),
         description="Webhooks out with their deliveries: an App's own, or all for MANAGE_APPS.",
     )
+
+    subscription_mrr = graphene.Field(
+        SubscriptionMrrReport,
+        currency=graphene.String(required=True),
+        date=graphene.DateTime(description="Default: now."),
+        start=graphene.DateTime(description="Movements from here; default: the date's month."),
+        description="Monthly recurring revenue from the MRR ledger, for MANAGE_ORDERS.",
+    )
+
+    subscription_revenue_reconciliation = graphene.Field(
+        SubscriptionRevenueReconciliation,
+        month=graphene.String(required=True, description="YYYY-MM (UTC)."),
+        currency=graphene.String(required=True),
+        description="A month's subscription payments in Saleor against the plugin's records, "
+        "for MANAGE_ORDERS.",
+    )
+
+    @staticmethod
+    def resolve_subscription_mrr(_root, info, **data):
+        return resolve_subscription_mrr(info, **data)
+
+    @staticmethod
+    def resolve_subscription_revenue_reconciliation(_root, info, month, currency):
+        return resolve_revenue_reconciliation(info, month, currency)
 
     @staticmethod
     def resolve_subscription_webhooks(_root, info):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from prices import Money
 
 from ..models import ActorType, Subscription, SubscriptionEvent
-from . import webhook_outbox
+from . import mrr_ledger, webhook_outbox
 
 
 def record_event(
@@ -23,7 +23,8 @@ def record_event(
 ) -> SubscriptionEvent:
     """`date` is the business clock (the `now` passed into services); defaults to the real one.
 
-    Also writes the webhook deliveries of the event (the outbox), in the same transaction."""
+    Also writes the webhook deliveries of the event (the outbox) and the MRR movement the change
+    makes (the ledger), in the same transaction."""
     event = SubscriptionEvent.objects.create(
         subscription=subscription,
         date=date or timezone.now(),
@@ -37,6 +38,7 @@ def record_event(
         parameters={key: _jsonable(value) for key, value in parameters.items()},
     )
     webhook_outbox.write_deliveries(event, subscription)
+    mrr_ledger.record_movement(subscription, event, event.date)
     return event
 
 

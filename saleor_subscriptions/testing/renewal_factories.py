@@ -12,6 +12,7 @@ import stripe
 from ..domain import periods
 from ..gateway import stripe_client as _stripe_client
 from ..models import BillingCycle, CycleStatus, Subscription, SubscriptionPlan
+from ..services import mrr_ledger
 from .store import US_ADDRESS
 
 GOOD_CARD = "4242424242424242"
@@ -121,6 +122,8 @@ def make_subscription(plan, user, card: StripeCard, *, start: datetime, quantity
         status=CycleStatus.PAID, currency=plan.currency,
         amount=Decimal(0) if trial_end else subscription.unit_price_amount * quantity,
     )
+    # Checkout's created event writes the first MRR movement; this factory writes no event.
+    mrr_ledger.record_movement(subscription, None, start)
     return subscription
 
 

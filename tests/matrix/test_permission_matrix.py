@@ -104,6 +104,10 @@ OPS = [
        _update(parked_at=NOW, parked_reason="matrix")),
     Op("customerSubscriptions", "(first: 5) { edges { node { id } } }", STAFF, ORDERS,
        seen=listed("sub")),
+    Op("subscriptionMrr", '(currency: "USD") { mrr %s }' % ERR, STAFF, ORDERS,
+       seen=lambda data, world: data is not None and data["mrr"] is not None),
+    Op("subscriptionRevenueReconciliation", '(month: "2028-03", currency: "USD") { ours %s }'
+       % ERR, STAFF, ORDERS, seen=lambda data, world: data is not None and data["ours"] is not None),
     # -- plans (MANAGE_PRODUCTS; active plans are public) ------------------------------------
     Op("subscriptionPlanCreate", '(input: {variantId: $variant, name: "New", intervalUnit: MONTH,'
        ' price: 5}) { subscriptionPlan { id } %s }' % ERR, STAFF, PRODUCTS),

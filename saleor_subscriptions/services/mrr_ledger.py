@@ -1,0 +1,74 @@
+"""The MRR ledger's writer: called by record_event, in the transaction of every state change."""
+from decimal import Decimal
+from typing import Dict, Optional
+
+from django.db.models import Exists, OuterRef, Sum
+from prices import Money
+
+from ..domain.intro import cycle_unit_price
+from ..domain.mrr import MovementKind, movement_kind, subscription_mrr
+from ..models import MrrMovement, Subscription, SubscriptionEvent
+
+
+def current_mrr(subscription: Subscription) -> Decimal:
+    """The subscription's MRR from its (in-memory) state: the next paid cycle's unit price."""
+    currency = subscription.currency
+    intro = (Money(subscription.intro_price_amount, currency)
+             if subscription.intro_price_amount is not None else None)
+    unit = cycle_unit_price(Money(subscription.unit_price_amount, currency), intro,
+                            subscription.intro_until_cycle, subscription.paid_cycles)
+    plan = subscription.plan
+    return subscription_mrr(subscription.status, unit.amount, subscription.quantity,
+                            plan.interval_unit, plan.interval_count, currency)
+
+
+def record_movement(subscription: Subscription, event: Optional[SubscriptionEvent],
+                    date) -> Optional[MrrMovement]:
+    """Writes the difference between the state's MRR and the ledger's last mrr_after, if any."""
+    after = current_mrr(subscription)
+    # One query: the last row (in writing order) and whether the subscription ever churned.
+    churns = MrrMovement.objects.filter(subscription=subscription, kind=MovementKind.CHURN)
+    last = (MrrMovement.objects.filter(subscription=subscription)
+            .annotate(churned=Exists(churns.filter(subscription=OuterRef("subscription"))))
+            .order_by("-pk").only("mrr_after").first())
+    before = last.mrr_after if last is not None else Decimal(0)
+    churned = last is not None and last.churned
+    kind = movement_kind(before, after, churned)
+    if kind is None:
+        return None
+    return MrrMovement.objects.create(
+        subscription=subscription, date=date, kind=kind, currency=subscription.currency,
+        amount=after - before, mrr_after=after, event=event,
+    )
+
+
+def mrr_at(currency: str, date) -> Decimal:
+    total = (MrrMovement.objects.filter(currency=currency, date__lte=date)
+             .aggregate(total=Sum("amount"))["total"])
+    return total or Decimal(0)
+
+
+def movements_summary(currency: str, start, end) -> Dict[str, Decimal]:
+    """Sum of the movements of each kind in [start, end], plus net new (all kinds together)."""
+    rows = (MrrMovement.objects.filter(currency=currency, date__gte=start, date__lte=end)
+            .order_by().values("kind").annotate(total=Sum("amount")))  # no ordering: one group per kind
+    summary = {kind: Decimal(0) for kind in MovementKind.ALL}
+    for row in rows:
+        summary[row["kind"]] = row["total"]
+    summary["net_new"] = sum(summary.values(), Decimal(0))
+    return summary
+
+
+def backfill(date) -> int:
+    """One movement for each subscription the ledger does not know yet (written before the
+    ledger existed), from its current state, dated `date`; returns how many were written."""
+    from django.db import transaction
+
+    written = 0
+    pending = (Subscription.objects.filter(mrr_movements__isnull=True)
+               .select_related("plan").order_by("pk"))
+    for subscription in pending.iterator():
+        with transaction.atomic():
+            if record_movement(subscription, None, date) is not None:
+                written += 1
+    return written
