@@ -48,6 +48,11 @@ def resolve_subscription_mrr(info, currency, date=None, start=None):
         if len(currency) != 3 or not currency.isalpha():
             raise _invalid("currency", "Give a three-letter currency code.")
         currency = currency.upper()
+        for name, value in (("date", date), ("start", start)):
+            if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+                # As everywhere in our API: a moment without a time zone is refused, not guessed.
+                raise _invalid(name, "Give the %s with a time zone (e.g. 2028-03-01T00:00:00Z)."
+                               % name)
         date = date or datetime.now(timezone.utc)
         start = start or date.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         if start > date:
