@@ -175,3 +175,23 @@ def test_a_crash_before_the_charge_drops_the_change(customer_api, basic, tiers, 
     assert body["data"]["subscriptionChangePlan"]["subscriptionErrors"] == []
     assert Subscription.objects.get(pk=basic.pk).plan == tiers["medium"]
     assert len(captured(basic)) == len(intents(plugin_on, basic)) == 1
+
+
+def test_a_refused_upgrade_tells_the_customer_safe_words_not_the_gateways(
+        customer_api, basic, tiers, flaky, monkeypatch):
+    raw = "AuthenticationError: Invalid API Key provided: sk_test_****ions"
+
+    def refused(request):
+        return ChargeResult(ChargeOutcome.INVALID, error_code="gateway_auth_failed",
+                            error_message=raw)
+
+    monkeypatch.setattr(flaky, "charge", refused)
+    body = upgrade(customer_api, basic, tiers["medium"])
+    errors = body["data"]["subscriptionChangePlan"]["subscriptionErrors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("planId", "PAYMENT_ERROR")]
+    assert "sk_test" not in errors[0]["message"] and "AuthenticationError" not in errors[0]["message"]
+    assert errors[0]["message"].endswith(
+        "The payment did not go through. Update your card or try again.")
+    attempt = PaymentAttempt.objects.get(subscription=basic, purpose="proration")
+    assert attempt.error_message == raw  # the detail stays for staff
+    assert Subscription.objects.get(pk=basic.pk).plan == tiers["basic"]

@@ -14,6 +14,7 @@ from typing import Optional
 from django.db import transaction
 from prices import Money
 
+from ...domain import problems
 from ...domain.money import below_minimum_charge, quantize
 from ...error_codes import SubscriptionErrorCode
 from ...gateway.interface import ChargeOutcome, ChargeResult
@@ -111,9 +112,10 @@ def refusal(attempt_id: int, outcome: str):
     if outcome == PENDING:
         return refuse("The payment's outcome is not known yet; the plan changes as soon as it "
                       "is confirmed.", SubscriptionErrorCode.PAYMENT_PENDING, field="plan_id")
-    return refuse("The prorated charge of %s %s failed: %s" % (
-        quantize(attempt.amount, attempt.currency), attempt.currency,
-        attempt.error_message or attempt.error_code or "declined"),
+    # The gateway's own text stays on the attempt for staff; the customer reads safe words.
+    problem = problems.classify(attempt.error_code or "card_declined")
+    return refuse("The prorated charge of %s %s failed. %s" % (
+        quantize(attempt.amount, attempt.currency), attempt.currency, problems.message(problem)),
         SubscriptionErrorCode.PAYMENT_ERROR, field="plan_id")
 
 
