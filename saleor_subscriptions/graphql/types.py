@@ -1,5 +1,6 @@
 import graphene
 from graphene import relay
+from prices import Money as PricesMoney
 from saleor.graphql.core.connection import CountableDjangoObjectType
 from saleor.graphql.core.scalars import Decimal
 from saleor.graphql.core.types import Money
@@ -17,7 +18,11 @@ from .enums import (
     SubscriptionStatusEnum,
 )
 from .event_parameters import visible_parameters
-from .permissions import can_manage_orders
+
+
+def _money(amount, currency: str):
+    """A stored amount column with its currency column, or None where the amount is unset."""
+    return PricesMoney(amount, currency) if amount is not None else None
 
 
 class SubscriptionPlan(CountableDjangoObjectType):
@@ -119,11 +124,7 @@ class SubscriptionEvent(CountableDjangoObjectType):
 
     @staticmethod
     def resolve_amount(root, _info):
-        from prices import Money as PricesMoney
-
-        if root.amount is None:
-            return None
-        return PricesMoney(root.amount, root.currency)
+        return _money(root.amount, root.currency)
 
     @staticmethod
     def resolve_order_id(root, _info):
@@ -144,7 +145,8 @@ def _placed_or_staff(cycle, info):
     """A renewal order is a draft until it is paid: customers see it once placed, as Saleor
     shows drafts to staff only."""
     order = cycle.order if cycle.order_id else None
-    if order is not None and order.status == OrderStatus.DRAFT and not can_manage_orders(info.context):
+    draft = order is not None and order.status == OrderStatus.DRAFT
+    if draft and not permissions.can_manage_orders(info.context):
         return None
     return order
 
@@ -173,9 +175,7 @@ class SubscriptionBillingCycle(CountableDjangoObjectType):
 
     @staticmethod
     def resolve_amount(root, _info):
-        from prices import Money as PricesMoney
-
-        return PricesMoney(root.amount, root.currency)
+        return _money(root.amount, root.currency)
 
     @staticmethod
     def resolve_order(root, info):
@@ -344,11 +344,7 @@ class CustomerSubscription(CountableDjangoObjectType):
 
     @staticmethod
     def resolve_scheduled_price(root, _info):
-        from prices import Money as PricesMoney
-
-        if root.scheduled_price_amount is None:
-            return None
-        return PricesMoney(root.scheduled_price_amount, root.currency)
+        return _money(root.scheduled_price_amount, root.currency)
 
     @staticmethod
     def resolve_intro_price(root, _info):
@@ -396,9 +392,7 @@ class CustomerSubscription(CountableDjangoObjectType):
 
     @staticmethod
     def resolve_carried_balance(root, _info):
-        from prices import Money as PricesMoney
-
-        return PricesMoney(root.carried_amount, root.currency)
+        return _money(root.carried_amount, root.currency)
 
     @staticmethod
     def resolve_pending_payment(root, info):
