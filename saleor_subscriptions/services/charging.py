@@ -192,7 +192,9 @@ def call_gateway(context, request: ChargeRequest) -> ChargeResult:
 def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, now, context,
                    order=None):
     with transaction.atomic():
-        subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)
+        # The plan comes along: the outcome's events price the subscription (MRR ledger).
+        subscription = (Subscription.objects.select_for_update(of=("self",))
+                        .select_related("plan").get(pk=subscription_id))
         cycles = BillingCycle.objects.select_for_update(of=("self",))
         if order is None:
             cycles = cycles.select_related("order__billing_address", "order__user")

@@ -7,7 +7,7 @@ from prices import Money
 
 from ..domain.intro import cycle_unit_price
 from ..domain.mrr import MovementKind, movement_kind, subscription_mrr
-from ..models import MrrMovement, Subscription, SubscriptionEvent
+from ..models import EventType, MrrMovement, Subscription, SubscriptionEvent
 
 
 def current_mrr(subscription: Subscription) -> Decimal:
@@ -22,9 +22,21 @@ def current_mrr(subscription: Subscription) -> Decimal:
                             plan.interval_unit, plan.interval_count, currency)
 
 
+#: Events whose writers change nothing that MRR is made of (status, price, quantity, plan,
+#: intro terms): the ledger is not asked. A change of those always writes an event of its own.
+NO_REVENUE_CHANGE = frozenset({
+    EventType.RENEWAL_ORDER_CREATED, EventType.PAYMENT_RETRY_SCHEDULED, EventType.PAYMENT_RETRIED,
+    EventType.ADDRESS_CHANGED, EventType.PAYMENT_METHOD_CHANGED, EventType.ACCOUNT_LINKED,
+    EventType.PLAN_CHANGE_SCHEDULED, EventType.PRICE_CHANGE_SCHEDULED,
+    EventType.NEXT_BILLING_DATE_CHANGED,
+})
+
+
 def record_movement(subscription: Subscription, event: Optional[SubscriptionEvent],
                     date) -> Optional[MrrMovement]:
     """Writes the difference between the state's MRR and the ledger's last mrr_after, if any."""
+    if event is not None and event.type in NO_REVENUE_CHANGE:
+        return None
     after = current_mrr(subscription)
     # One query: the last row (in writing order) and whether the subscription ever churned.
     churns = MrrMovement.objects.filter(subscription=subscription, kind=MovementKind.CHURN)
