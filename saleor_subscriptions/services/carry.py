@@ -35,6 +35,7 @@ def carry_to_next_renewal(subscription_id: int, cycle_id: int, attempt_id: int, 
         subscription.carried_amount += amount.amount
         cycle.amount = 0
         attempt.status, attempt.error_code = AttemptStatus.SUCCEEDED, BELOW_MINIMUM
+        attempt.amount = 0  # nothing was taken: what the attempt billed is what the gateway took
         attempt.finished_at = now
         record_event(subscription, EventType.CHARGE_CARRIED, date=now, order=cycle.order,
                      amount=amount, cycle_index=cycle.cycle_index,

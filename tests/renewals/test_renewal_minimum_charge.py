@@ -60,3 +60,20 @@ def test_a_carried_balance_comes_back_when_dunning_abandons_its_order(renewal):
     subscription.refresh_from_db()
     assert subscription.status == "paused"
     assert subscription.carried_amount == Decimal("0.30")  # still owed, not lost
+
+
+def test_a_carried_renewal_bills_nothing_in_the_revenue_reconciliation(renewal, staff_api):
+    product_type = renewal.variant.product.product_type
+    product_type.is_shipping_required = False
+    product_type.save(update_fields=["is_shipping_required"])
+    subscription = renewal.subscription(start=utc(2028, 1, 31, 10))
+    subscription.credit_amount = Decimal("19.70")
+    subscription.save(update_fields=["credit_amount"])
+    assert renewal.run(utc(2028, 2, 29, 10)) == {"renewed": 1}  # 0.30 carried, nothing charged
+
+    report = staff_api.execute("""{
+      subscriptionRevenueReconciliation(month: "2028-02", currency: "USD") {
+        saleor ours difference subscriptionErrors { code } } }""")[
+        "subscriptionRevenueReconciliation"]
+    assert report["subscriptionErrors"] == []
+    assert (report["saleor"], report["ours"], report["difference"]) == (0, 0, 0)
