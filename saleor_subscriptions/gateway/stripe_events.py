@@ -93,3 +93,49 @@ def refund_facts(event: dict) -> Optional[RefundFacts]:
     return RefundFacts(charge["id"], str(intent or ""),
                        from_stripe_amount(int(charge.get("amount_refunded") or 0), currency),
                        _refunds(charge, currency))
+
+
+@dataclass(frozen=True)
+class DisputeFacts:
+    reference: str  # dp_...
+    charge_reference: str
+    intent_reference: str
+    amount: Money
+    reason: str
+    status: str  # needs_response, won, lost, ...
+
+
+def dispute_facts(event: dict) -> Optional[DisputeFacts]:
+    dispute = event_object(event)
+    if not dispute.get("id") or not dispute.get("currency"):
+        return None
+    currency = str(dispute["currency"]).upper()
+    return DisputeFacts(dispute["id"], str(dispute.get("charge") or ""),
+                        str(dispute.get("payment_intent") or ""),
+                        from_stripe_amount(int(dispute.get("amount") or 0), currency),
+                        str(dispute.get("reason") or ""), str(dispute.get("status") or ""))
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    reference: str  # pm_... (or card_... for customer.source.expiring)
+    brand: str
+    last4: str
+    exp_month: Optional[int]
+    exp_year: Optional[int]
+    sent_at: int  # the event's `created`: an older event never overwrites a newer one
+
+
+def card_facts(event: dict) -> Optional[CardFacts]:
+    """payment_method.* (a PaymentMethod with its card) or customer.source.expiring (a card)."""
+    obj = event_object(event)
+    card = obj.get("card") if isinstance(obj.get("card"), dict) else obj
+    if not obj.get("id"):
+        return None
+
+    def number(value):
+        return int(value) if isinstance(value, int) or str(value or "").isdigit() else None
+
+    return CardFacts(obj["id"], str(card.get("brand") or "")[:40].lower(),
+                     str(card.get("last4") or "")[:4], number(card.get("exp_month")),
+                     number(card.get("exp_year")), int(event.get("created") or 0))

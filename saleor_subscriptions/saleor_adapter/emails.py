@@ -110,3 +110,32 @@ def send_payment_action_required_email(subscription_pk: int, cycle_pk: int) -> N
     )
     send_templated_mail(template_name=PAYMENT_ACTION_REQUIRED_TEMPLATE,
                         recipient_list=[recipient], context=context, **send_kwargs)
+
+
+CARD_NOTICE_TEMPLATE = "subscriptions/card_notice"
+
+
+def schedule_card_notice(subscription_pk: int, kind: str) -> None:
+    """Tell the customer their stored card was `kind` (updated, detached, expiring) at Stripe,
+    once the change commits."""
+    transaction.on_commit(lambda: send_card_notice.delay(subscription_pk, kind))
+
+
+@app.task(name="saleor_subscriptions.emails.send_card_notice")
+def send_card_notice(subscription_pk: int, kind: str) -> None:
+    from ..models import Subscription
+
+    subscription = (Subscription.objects.select_related("plan", "user")
+                    .filter(pk=subscription_pk).first())
+    if subscription is None:
+        return
+    recipient = subscription.user.email if subscription.user_id else subscription.email
+    if not recipient:
+        return
+    send_kwargs, context = customer_email_context(subscription)
+    context.update(kind=kind, plan_name=subscription.plan.name,
+                   card_brand=subscription.card_brand, card_last4=subscription.card_last4,
+                   card_exp_month=subscription.card_exp_month,
+                   card_exp_year=subscription.card_exp_year)
+    send_templated_mail(template_name=CARD_NOTICE_TEMPLATE, recipient_list=[recipient],
+                        context=context, **send_kwargs)

@@ -180,8 +180,14 @@ def charge_refunded(event: dict, now: datetime, context) -> str:
     return "%s: %s %s" % (RECORDED, total.amount, total.currency)
 
 
-HANDLERS = {
-    "payment_intent.succeeded": intent_changed,
-    "payment_intent.payment_failed": intent_changed,
-    "charge.refunded": charge_refunded,
-}
+def _handlers():
+    from .stripe_account_events import HANDLERS as ACCOUNT_HANDLERS
+
+    return dict({
+        "payment_intent.succeeded": intent_changed,
+        "payment_intent.payment_failed": intent_changed,
+        "charge.refunded": charge_refunded,
+    }, **ACCOUNT_HANDLERS)
+
+
+HANDLERS = _handlers()
