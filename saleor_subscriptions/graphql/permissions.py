@@ -100,10 +100,10 @@ def is_owner(context, subscription) -> bool:
     return bool(user is not None and user.is_authenticated and subscription.user_id == user.pk)
 
 
-def actor(context) -> Tuple[str, Optional[object], Optional[object]]:
-    """(actor type, user, app) for the event rows a mutation writes; a manage link's holder is
-    the customer (the link does not say who clicked it: no user)."""
-    if getattr(context, _LINKED, None):
+def actor(context, subscription=None) -> Tuple[str, Optional[object], Optional[object]]:
+    """(actor type, user, app) for the event rows a mutation writes; on a subscription reached
+    through its manage link, the customer (the link does not say who clicked it: no user)."""
+    if subscription is not None and acts_through_link(context, subscription):
         return ActorType.CUSTOMER, None, None
     app = getattr(context, "app", None)
     if app is not None:

@@ -66,7 +66,7 @@ class _LifecycleMutation(BaseMutation):
     def perform_mutation(cls, _root, info, **data):
         settings = require_active()
         subscription = cls.subscription_of(info, data)
-        actor_type, user, app = permissions.actor(info.context)
+        actor_type, user, app = permissions.actor(info.context, subscription)
         changed = cls.change(subscription.pk, Actor(actor_type, user, app),
                              datetime.now(timezone.utc), settings, **data)
         return cls(subscription=changed)
@@ -292,7 +292,7 @@ class SubscriptionChangePlan(_LifecycleMutation):
         settings = require_active()
         subscription = cls.subscription_of(info, data)
         plan = get_plan_or_error(data["plan_id"], field="plan_id")
-        actor_type, user, app = permissions.actor(info.context)
+        actor_type, user, app = permissions.actor(info.context, subscription)
         changed, offer = plan_change.change_plan(
             subscription.pk, Actor(actor_type, user, app), datetime.now(timezone.utc), settings,
             plan, data["quantity"], data.get("immediately", False))
