@@ -25,6 +25,8 @@ class Field:
     MISSED_RENEWALS = "Missed renewals"
     TRIALS_PER_CUSTOMER = "Free trials per customer"
     STRIPE_WEBHOOK_SECRET = "Stripe webhook signing secret"
+    MANAGE_LINK_URL = "Manage link page"
+    PAUSE_ON_DISPUTE = "Pause a subscription when its charge is disputed"
 
 
 UPGRADE_IMMEDIATELY = "immediately"
@@ -51,6 +53,8 @@ DEFAULT_CONFIGURATION: List[Dict] = [
     {"name": Field.MISSED_RENEWALS, "value": MISSED_BILL_ONCE},
     {"name": Field.TRIALS_PER_CUSTOMER, "value": TRIALS_UNLIMITED},
     {"name": Field.STRIPE_WEBHOOK_SECRET, "value": ""},
+    {"name": Field.MANAGE_LINK_URL, "value": ""},
+    {"name": Field.PAUSE_ON_DISPUTE, "value": False},
 ]
 
 
@@ -72,6 +76,9 @@ class SubscriptionSettings:
     trials_per_customer: str = TRIALS_UNLIMITED
     #: Stripe webhooks in (stripe_webhooks/view.py); empty: the endpoint refuses every event
     stripe_webhook_secret: str = ""
+    #: the storefront page customers' e-mails link to with ?token=… (services/manage_links.py)
+    manage_link_url: str = ""
+    pause_on_dispute: bool = False
 
 
 def _positive_int(value, field: str, maximum: int) -> int:
@@ -168,6 +175,14 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
                 code=SubscriptionErrorCode.INVALID.value,
             )}
         )
+    manage_link_url = str(values.get(Field.MANAGE_LINK_URL) or "").strip()
+    if manage_link_url and not _is_web_page(manage_link_url):
+        raise ValidationError(
+            {Field.MANAGE_LINK_URL: ValidationError(
+                "The manage link page must be an http:// or https:// URL with a host and no "
+                "fragment.", code=SubscriptionErrorCode.INVALID.value,
+            )}
+        )
     return SubscriptionSettings(
         active=bool(active),
         stripe_secret_key=secret,
@@ -193,7 +208,19 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
         trials_per_customer=_choice(values[Field.TRIALS_PER_CUSTOMER], Field.TRIALS_PER_CUSTOMER,
                                     [TRIALS_UNLIMITED, TRIALS_ONE]),
         stripe_webhook_secret=webhook_secret,
+        manage_link_url=manage_link_url,
+        pause_on_dispute=_as_bool(values.get(Field.PAUSE_ON_DISPUTE)),
     )
+
+
+def _is_web_page(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.fragment
 
 
 def load_settings() -> SubscriptionSettings:

@@ -25,3 +25,5 @@ class SubscriptionErrorCode(Enum):
     # The gateway's answer is not known yet: the change waits for it.
     PAYMENT_PENDING = "payment_pending"
     TRIAL_ALREADY_USED = "trial_already_used"
+    # A manage link's token that is too old: the customer needs a newer e-mail.
+    LINK_EXPIRED = "link_expired"

@@ -124,6 +124,8 @@ class Subscription(models.Model):
     # Plan changes that charged (or tried to): part of their payment attempts' keys, counted
     # under the row lock, so a repeated request can never make a second key for one change.
     plan_change_count = models.PositiveIntegerField(default=0)
+    # Part of every manage link (services/manage_links.py): bumped to revoke the links sent.
+    manage_link_version = models.PositiveIntegerField(default=0)
 
     shipping_address = models.ForeignKey(
         "account.Address", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
@@ -209,6 +211,12 @@ class EventType:
     PRICE_CHANGED = "price_changed"
     ACCOUNT_LINKED = "account_linked"  # a guest's subscription joined the account of its e-mail
     INTRO_PRICE_ENDED = "intro_price_ended"  # the first renewal at the regular price
+    MANAGE_LINKS_REVOKED = "manage_links_revoked"  # the links e-mailed so far stop working
+    DISPUTE_OPENED = "dispute_opened"  # the customer's bank disputes a charge (Stripe)
+    DISPUTE_CLOSED = "dispute_closed"
+    CARD_UPDATED = "card_updated"  # Stripe changed the stored card (updated by the bank)
+    CARD_DETACHED = "card_detached"  # the stored card was removed at Stripe
+    CARD_EXPIRING = "card_expiring"
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())

@@ -52,6 +52,19 @@ class SubscriptionsPlugin(BasePlugin):
             "help_text": "Signing secret (whsec_...) of the Stripe webhook endpoint pointed at "
             "/subscriptions/stripe/webhook/; empty: Stripe events are refused.",
         },
+        Field.MANAGE_LINK_URL: {
+            "type": _STRING,
+            "label": Field.MANAGE_LINK_URL,
+            "help_text": "The storefront page where customers manage a subscription without "
+            "signing in (https://shop.example.com/subscription). Customer e-mails link to it "
+            "with ?token=…; empty: e-mails carry no manage link.",
+        },
+        Field.PAUSE_ON_DISPUTE: {
+            "type": _BOOLEAN,
+            "label": Field.PAUSE_ON_DISPUTE,
+            "help_text": "When the customer's bank disputes a subscription charge (Stripe), "
+            "pause the subscription until staff resume it.",
+        },
         Field.STRIPE_PUBLISHABLE_KEY: {
             "type": _STRING,
             "label": Field.STRIPE_PUBLISHABLE_KEY,

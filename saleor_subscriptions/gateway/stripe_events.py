@@ -3,13 +3,14 @@
 Only this module knows Stripe's event format; services get plain values (stripe_webhooks.py).
 """
 from dataclasses import dataclass
-from typing import Optional
+from datetime import datetime, timezone
+from typing import Optional, Tuple
 
 import stripe
 from prices import Money
 
 from ..domain.money import from_stripe_amount
-from .stripe_gateway import METADATA_KEY
+from .stripe_gateway import METADATA_KEY, REFUND_METADATA_KEY
 
 #: Stripe's own default: an event signed longer ago than this is refused (a replayed capture)
 TOLERANCE_SECONDS = 300
@@ -52,10 +53,33 @@ def intent_facts(event: dict) -> Optional[IntentFacts]:
 
 
 @dataclass(frozen=True)
+class StripeRefund:
+    reference: str  # re_...
+    amount: Money
+    ours: bool  # asked for by our own code (its metadata), which records it itself
+    created: datetime
+
+
+@dataclass(frozen=True)
 class RefundFacts:
     charge_reference: str  # ch_...
     intent_reference: str  # pi_... (what our Saleor payments are recorded under)
     refunded: Money  # everything refunded on the charge so far, wherever it was refunded
+    #: the charge's refunds, when the event lists them all (None: only the total is known)
+    refunds: Optional[Tuple[StripeRefund, ...]]
+
+
+def _refunds(charge: dict, currency: str) -> Optional[Tuple[StripeRefund, ...]]:
+    listed = charge.get("refunds")
+    if not isinstance(listed, dict) or listed.get("has_more"):
+        return None
+    return tuple(
+        StripeRefund(
+            refund["id"], from_stripe_amount(int(refund.get("amount") or 0), currency),
+            bool((refund.get("metadata") or {}).get(REFUND_METADATA_KEY)),
+            datetime.fromtimestamp(int(refund.get("created") or 0), tz=timezone.utc))
+        for refund in listed.get("data") or ()
+        if refund.get("id") and refund.get("status") in ("succeeded", "pending", None))
 
 
 def refund_facts(event: dict) -> Optional[RefundFacts]:
@@ -63,5 +87,55 @@ def refund_facts(event: dict) -> Optional[RefundFacts]:
     if not charge.get("id") or not charge.get("currency"):
         return None
     currency = str(charge["currency"]).upper()
-    return RefundFacts(charge["id"], str(charge.get("payment_intent") or ""),
-                       from_stripe_amount(int(charge.get("amount_refunded") or 0), currency))
+    intent = charge.get("payment_intent") or next(
+        (refund.get("payment_intent") for refund in (charge.get("refunds") or {}).get("data", ())
+         if refund.get("payment_intent")), "")
+    return RefundFacts(charge["id"], str(intent or ""),
+                       from_stripe_amount(int(charge.get("amount_refunded") or 0), currency),
+                       _refunds(charge, currency))
+
+
+@dataclass(frozen=True)
+class DisputeFacts:
+    reference: str  # dp_...
+    charge_reference: str
+    intent_reference: str
+    amount: Money
+    reason: str
+    status: str  # needs_response, won, lost, ...
+
+
+def dispute_facts(event: dict) -> Optional[DisputeFacts]:
+    dispute = event_object(event)
+    if not dispute.get("id") or not dispute.get("currency"):
+        return None
+    currency = str(dispute["currency"]).upper()
+    return DisputeFacts(dispute["id"], str(dispute.get("charge") or ""),
+                        str(dispute.get("payment_intent") or ""),
+                        from_stripe_amount(int(dispute.get("amount") or 0), currency),
+                        str(dispute.get("reason") or ""), str(dispute.get("status") or ""))
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    reference: str  # pm_... (or card_... for customer.source.expiring)
+    brand: str
+    last4: str
+    exp_month: Optional[int]
+    exp_year: Optional[int]
+    sent_at: int  # the event's `created`: an older event never overwrites a newer one
+
+
+def card_facts(event: dict) -> Optional[CardFacts]:
+    """payment_method.* (a PaymentMethod with its card) or customer.source.expiring (a card)."""
+    obj = event_object(event)
+    card = obj.get("card") if isinstance(obj.get("card"), dict) else obj
+    if not obj.get("id"):
+        return None
+
+    def number(value):
+        return int(value) if isinstance(value, int) or str(value or "").isdigit() else None
+
+    return CardFacts(obj["id"], str(card.get("brand") or "")[:40].lower(),
+                     str(card.get("last4") or "")[:4], number(card.get("exp_month")),
+                     number(card.get("exp_year")), int(event.get("created") or 0))

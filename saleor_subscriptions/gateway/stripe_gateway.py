@@ -24,6 +24,9 @@ from .interface import (
 logger = logging.getLogger(__name__)
 
 METADATA_KEY = "idempotency_key"
+#: on every refund we ask for: charge.refunded then knows the refund is recorded by our own
+#: request (stripe_webhooks.charge_refunded), not made in Stripe's dashboard
+REFUND_METADATA_KEY = "saleor_subscriptions_refund"
 AUTHENTICATION_REQUIRED = "authentication_required"
 LIST_PAGE_SIZE = 100
 # Errors after which Stripe may or may not have taken the money.
@@ -131,6 +134,7 @@ class StripeGateway(PaymentGateway):
             refund = self._stripe.Refund.create(
                 payment_intent=reference,
                 amount=to_stripe_amount(amount),
+                metadata={REFUND_METADATA_KEY: idempotency_key},
                 idempotency_key=idempotency_key,
             )
         except stripe.error.StripeError as error:

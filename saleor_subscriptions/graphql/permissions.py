@@ -63,8 +63,48 @@ def visible_plans(context):
         variant__product_id__in=Product.objects.published().values("pk"))
 
 
-def actor(context) -> Tuple[str, Optional[object], Optional[object]]:
-    """(actor type, user, app) for the event rows a mutation writes."""
+#: the subscriptions a request reached through a manage link's token (manage_link_subscription)
+_LINKED = "_subscriptions_manage_link_ids"
+
+
+def manage_link_subscription(context, token, field: str = "manage_token") -> Subscription:
+    """The one subscription a manage link's token names (no sign-in needed); the request then
+    acts on it as its customer. Typed errors: INVALID (forged, revoked), LINK_EXPIRED."""
+    from datetime import datetime, timezone
+
+    from ..services import manage_links
+
+    try:
+        subscription = manage_links.subscription_of(token, datetime.now(timezone.utc))
+    except manage_links.LinkRefused as refused:
+        code = (SubscriptionErrorCode.LINK_EXPIRED if refused.expired
+                else SubscriptionErrorCode.INVALID)
+        raise invalid(field, str(refused), code)
+    linked = getattr(context, _LINKED, None)
+    if linked is None:
+        linked = set()
+        setattr(context, _LINKED, linked)
+    linked.add(subscription.pk)
+    return subscription
+
+
+def acts_through_link(context, subscription) -> bool:
+    return subscription.pk in (getattr(context, _LINKED, None) or ())
+
+
+def is_owner(context, subscription) -> bool:
+    """The subscription's customer: signed in as its user, or holding its manage link."""
+    if acts_through_link(context, subscription):
+        return True
+    user = getattr(context, "user", None)
+    return bool(user is not None and user.is_authenticated and subscription.user_id == user.pk)
+
+
+def actor(context, subscription=None) -> Tuple[str, Optional[object], Optional[object]]:
+    """(actor type, user, app) for the event rows a mutation writes; on a subscription reached
+    through its manage link, the customer (the link does not say who clicked it: no user)."""
+    if subscription is not None and acts_through_link(context, subscription):
+        return ActorType.CUSTOMER, None, None
     app = getattr(context, "app", None)
     if app is not None:
         return ActorType.APP, None, app
@@ -83,12 +123,19 @@ def visible_subscriptions(context):
     return Subscription.objects.none()
 
 
-def get_subscription_or_error(context, global_id: str, field: str = "id") -> Subscription:
-    """The subscription behind a global id, if the requester may act on it.
+def get_subscription_or_error(context, global_id: str, field: str = "id",
+                              manage_token: Optional[str] = None) -> Subscription:
+    """The subscription behind a global id, if the requester may act on it: their own, any for
+    MANAGE_ORDERS, or — with `manage_token` — the one subscription the link names.
 
-    Another customer's subscription answers "not found", like a missing one, so ids cannot be
-    probed.
+    Another customer's subscription (or another link's) answers "not found", like a missing one,
+    so ids cannot be probed.
     """
+    if manage_token is not None:
+        linked = manage_link_subscription(context, manage_token)
+        if decode_pk(global_id, SUBSCRIPTION_TYPE) != linked.pk:
+            raise invalid(field, "Subscription not found.", SubscriptionErrorCode.NOT_FOUND)
+        return linked
     found_type = type_of(global_id)
     if found_type is not None and found_type != SUBSCRIPTION_TYPE:
         raise invalid(field, "Must receive a CustomerSubscription id.")

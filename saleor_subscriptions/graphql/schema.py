@@ -5,6 +5,7 @@ from . import permissions
 from .connections import CheckedConnectionField, CheckedFilterConnectionField
 from .filters import SubscriptionFilterInput
 from .ids import decode_pk
+from .manage_links import SubscriptionByManageToken, resolve_subscription_by_manage_token
 from .metrics import (
     SubscriptionMrrReport,
     SubscriptionRevenueReconciliation,
@@ -21,6 +22,7 @@ from .mutations.lifecycle import (
     SubscriptionChangePlanCancel,
     SubscriptionChangePlanPreview,
     SubscriptionExtendPeriod,
+    SubscriptionManageLinksRevoke,
     SubscriptionNextBillingDateUpdate,
     SubscriptionPause,
     SubscriptionPaymentMethodUpdate,
@@ -77,8 +79,15 @@ class SubscriptionQueries(graphene.ObjectType):
         plan_id=graphene.ID(required=True),
         quantity=graphene.Int(required=True),
         immediately=graphene.Boolean(default_value=False),
+        manage_token=graphene.String(description="A manage link's token instead of a sign-in."),
         description="The exact amounts of a plan change before the customer confirms it, or "
         "why it would be refused.",
+    )
+    subscription_by_manage_token = graphene.Field(
+        SubscriptionByManageToken, required=True,
+        token=graphene.String(required=True, description="The ?token=… of the e-mailed link."),
+        description="The subscription a manage link (in every customer e-mail) is for, without "
+        "a sign-in; open to anyone holding a valid token.",
     )
     checkout_subscription_plans = graphene.List(
         graphene.NonNull(CheckoutLineSubscriptionPlan),
@@ -158,6 +167,10 @@ class SubscriptionQueries(graphene.ObjectType):
     @staticmethod
     def resolve_subscription_webhooks(_root, info):
         return resolve_subscription_webhooks(info)
+
+    @staticmethod
+    def resolve_subscription_by_manage_token(_root, info, token):
+        return resolve_subscription_by_manage_token(info, token)
 
     @staticmethod
     def resolve_subscription_change_plan_preview(_root, info, **data):
@@ -245,6 +258,7 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_change_plan = SubscriptionChangePlan.Field()
     subscription_change_plan_cancel = SubscriptionChangePlanCancel.Field()
     subscription_refund = SubscriptionRefund.Field()
+    subscription_manage_links_revoke = SubscriptionManageLinksRevoke.Field()
     checkout_line_subscription_plan_set = CheckoutLineSubscriptionPlanSet.Field()
     subscription_plan_create = SubscriptionPlanCreate.Field()
     subscription_plan_update = SubscriptionPlanUpdate.Field()

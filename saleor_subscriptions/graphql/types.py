@@ -249,9 +249,7 @@ class SubscriptionPendingPayment(graphene.ObjectType):
 
     @staticmethod
     def of(pending, context):
-        user = getattr(context, "user", None)
-        is_owner = bool(user is not None and user.is_authenticated
-                        and pending.subscription.user_id == user.pk)
+        is_owner = permissions.is_owner(context, pending.subscription)
         return SubscriptionPendingPayment(
             client_secret=(pending.attempt.client_secret or None) if is_owner else None,
             payment_method_id=pending.subscription.payment_method_reference or None,

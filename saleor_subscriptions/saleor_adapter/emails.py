@@ -19,6 +19,22 @@ PAYMENT_FAILED_TEMPLATE = "subscriptions/payment_failed"
 PAYMENT_ACTION_REQUIRED_TEMPLATE = "subscriptions/payment_action_required"
 
 
+def customer_email_context(subscription):
+    """(send kwargs, context) of every e-mail to a subscription's customer: Saleor's e-mail
+    context and `manage_url`, the subscription's signed manage link ("" when the store has no
+    "Manage link page"). Templates show it with
+    {% include "templated_email/subscriptions/includes/manage_link.txt" %} (and .html)."""
+    from datetime import timezone
+
+    from ..config import load_settings
+    from ..services.manage_links import manage_url
+
+    send_kwargs, context = get_email_context()
+    context["manage_url"] = manage_url(subscription, datetime.now(timezone.utc),
+                                       load_settings().manage_link_url)
+    return send_kwargs, context
+
+
 # The name is the one the task had in tasks.py: messages queued before an upgrade still run.
 @app.task(name="saleor_subscriptions.tasks.send_renewal_order_emails")
 def send_renewal_order_emails(order_pk: int, user_pk: Optional[int] = None) -> None:
@@ -37,7 +53,11 @@ def schedule_order_emails(order_pk: int, user_pk: Optional[int]) -> None:
 @app.task(name="saleor_subscriptions.send_payment_failed_email")
 def send_payment_failed_email(recipient: str, details: dict) -> None:
     """What went wrong with a renewal's payment and what the customer can do about it."""
-    send_kwargs, context = get_email_context()
+    from ..models import Subscription
+
+    subscription = Subscription.objects.filter(pk=details.get("subscription_id")).first()
+    send_kwargs, context = (customer_email_context(subscription) if subscription is not None
+                            else get_email_context())
     context.update(details)
     retry_at = parse_datetime(details["retry_at"]) if details.get("retry_at") else None
     context["retry_on"] = _day(retry_at) if retry_at is not None else ""
@@ -48,13 +68,14 @@ def send_payment_failed_email(recipient: str, details: dict) -> None:
 
 
 def schedule_payment_failed_email(
-    recipient: str, *, product: str, amount: str, currency: str, retry_at: Optional[datetime],
+    recipient: str, *, subscription_id: int, product: str, amount: str, currency: str,
+    retry_at: Optional[datetime],
     final_action: str, action_required: bool,
 ) -> None:
     """Send once the failure is committed (never for a rolled-back one). `retry_at`: the next
     try (None: dunning is over and `final_action` has happened)."""
     details = {
-        "product": product, "amount": amount, "currency": currency,
+        "subscription_id": subscription_id, "product": product, "amount": amount, "currency": currency,
         "retry_at": retry_at.isoformat() if retry_at is not None else None,
         "final_action": final_action, "action_required": action_required,
     }
@@ -82,10 +103,39 @@ def send_payment_action_required_email(subscription_pk: int, cycle_pk: int) -> N
                                                                  subscription_id=subscription_pk)
     subscription = cycle.subscription
     recipient = subscription.user.email if subscription.user_id else subscription.email
-    send_kwargs, context = get_email_context()
+    send_kwargs, context = customer_email_context(subscription)
     context.update(
         order=cycle.order, plan_name=subscription.plan.name, currency=cycle.currency,
         amount=quantize(cycle.amount, cycle.currency),
     )
     send_templated_mail(template_name=PAYMENT_ACTION_REQUIRED_TEMPLATE,
                         recipient_list=[recipient], context=context, **send_kwargs)
+
+
+CARD_NOTICE_TEMPLATE = "subscriptions/card_notice"
+
+
+def schedule_card_notice(subscription_pk: int, kind: str) -> None:
+    """Tell the customer their stored card was `kind` (updated, detached, expiring) at Stripe,
+    once the change commits."""
+    transaction.on_commit(lambda: send_card_notice.delay(subscription_pk, kind))
+
+
+@app.task(name="saleor_subscriptions.emails.send_card_notice")
+def send_card_notice(subscription_pk: int, kind: str) -> None:
+    from ..models import Subscription
+
+    subscription = (Subscription.objects.select_related("plan", "user")
+                    .filter(pk=subscription_pk).first())
+    if subscription is None:
+        return
+    recipient = subscription.user.email if subscription.user_id else subscription.email
+    if not recipient:
+        return
+    send_kwargs, context = customer_email_context(subscription)
+    context.update(kind=kind, plan_name=subscription.plan.name,
+                   card_brand=subscription.card_brand, card_last4=subscription.card_last4,
+                   card_exp_month=subscription.card_exp_month,
+                   card_exp_year=subscription.card_exp_year)
+    send_templated_mail(template_name=CARD_NOTICE_TEMPLATE, recipient_list=[recipient],
+                        context=context, **send_kwargs)

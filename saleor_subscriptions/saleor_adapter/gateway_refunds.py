@@ -23,6 +23,12 @@ def refunded_in_saleor(payment: Payment) -> Decimal:
             .aggregate(total=Sum("amount"))["total"] or Decimal(0))
 
 
+def recorded_refund_references(payment: Payment) -> set:
+    """Stripe refund ids Saleor has recorded (its refund path keeps them as the token)."""
+    return set(payment.transactions.filter(kind=TransactionKind.REFUND, is_success=True)
+               .values_list("token", flat=True))
+
+
 def record_outside_refund(payment: Payment, amount: Money, reference: str):
     """Record `amount`, refunded at the gateway under `reference`; returns the payment's order."""
     from saleor.order.actions import order_refunded

@@ -52,8 +52,8 @@ def send_price_change_notices(subscription_ids: List[int]) -> int:
     Skips subscriptions whose scheduled price is gone by now; returns how many were sent."""
     from ..models import Subscription
     from ..services.price_changes import expected_renewal
+    from .emails import customer_email_context
 
-    send_kwargs, base_context = get_email_context()
     sent = 0
     rows = (Subscription.objects.filter(pk__in=subscription_ids, scheduled_price_at__isnull=False)
             .select_related("plan", "user").order_by("pk"))
@@ -61,7 +61,7 @@ def send_price_change_notices(subscription_ids: List[int]) -> int:
         email = subscription.user.email if subscription.user_id else subscription.email
         if not email:
             continue
-        context = dict(base_context)
+        send_kwargs, context = customer_email_context(subscription)
         context.update(
             subscription=subscription, plan_name=subscription.plan.name,
             quantity=subscription.quantity,
@@ -74,3 +74,20 @@ def send_price_change_notices(subscription_ids: List[int]) -> int:
                             context=context, **send_kwargs)
         sent += 1
     return sent
+
+
+def dispute_notice(opened: bool, details: dict) -> None:
+    """Staff hear of a disputed subscription charge (Stripe), opened or closed: one function,
+    so every staff notice of a dispute is sent from here."""
+    if opened:
+        subject = "A subscription charge is disputed"
+        message = ("The customer's bank disputes %(amount)s (reason: %(reason)s) of order "
+                   "%(order)s, subscription %(subscription)s; Stripe dispute %(dispute)s. "
+                   "Answer it in Stripe's dashboard.%(paused)s")
+        paused = " The subscription was paused." if details.get("paused") else ""
+    else:
+        subject = "A dispute of a subscription charge is closed"
+        message = ("Stripe dispute %(dispute)s of %(amount)s (order %(order)s, subscription "
+                   "%(subscription)s) is closed: %(status)s.%(paused)s")
+        paused = ""
+    alert_staff(subject, message % dict(details, paused=paused))

@@ -100,7 +100,8 @@ def _tell_customer(subscription, cycle, retry_at, settings, action_required: boo
         return
     variant = subscription.variant
     schedule_payment_failed_email(
-        recipient, product=str(variant.product) if variant is not None else subscription.plan.name,
+        recipient, subscription_id=subscription.pk,
+        product=str(variant.product) if variant is not None else subscription.plan.name,
         amount=str(quantize(cycle.amount, cycle.currency)), currency=cycle.currency,
         retry_at=retry_at, final_action=settings.final_action.value,
         action_required=action_required,

@@ -6,7 +6,7 @@ late, twice, or out of order) and record through the one charging path — the s
 locked attempt row makes every outcome recorded once, whoever gets there first.
 """
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from prices import Money
@@ -115,9 +115,41 @@ def _subscription_of_order(order_id: int):
             .values_list("subscription_id", flat=True).first())
 
 
+#: how long a refund our own code asked for may stay unrecorded before the event records it (the
+#: request that asked for it died between Stripe's answer and its commit)
+OWN_REFUND_GRACE = timedelta(minutes=15)
+
+
+def _refunds_to_record(facts, payment, now: datetime):
+    """(amounts to record as made outside Saleor, whether one of ours is not recorded yet).
+
+    Each Stripe refund is recorded once, by its id: Saleor's refund path keeps the id as its
+    transaction's token, and so do we. A refund of ours (its metadata) is recorded by the
+    request that asked for it; until then (the event can come before that request commits) the
+    event waits. Without the list of refunds, only what Saleor lacks of Stripe's total is."""
+    from ..saleor_adapter import gateway_refunds
+
+    missing = facts.refunded.amount - gateway_refunds.refunded_in_saleor(payment)
+    if facts.refunds is None:
+        return ([(facts.charge_reference, missing)] if missing > 0 else []), False
+    recorded = gateway_refunds.recorded_refund_references(payment)
+    unrecorded = [refund for refund in facts.refunds if refund.reference not in recorded]
+    waiting = any(refund.ours and now - refund.created < OWN_REFUND_GRACE
+                  for refund in unrecorded)
+    if waiting:
+        return [], True
+    outside = []
+    for refund in unrecorded:  # never more than Stripe's total says Saleor lacks
+        amount = min(refund.amount.amount, missing)
+        if amount > 0:
+            outside.append((refund.reference, amount))
+            missing -= amount
+    return outside, False
+
+
 def charge_refunded(event: dict, now: datetime, context) -> str:
-    """A refund made in Stripe's dashboard: only what Saleor has not recorded (refunds through
-    Saleor wrote their REFUND transaction already) is written, on the order and the history."""
+    """A refund made in Stripe's dashboard: written on the order's Saleor payment and the
+    subscription's history; refunds Saleor recorded already (ours) are not written again."""
     from ..saleor_adapter import gateway_refunds
 
     facts = stripe_events.refund_facts(event)
@@ -129,22 +161,33 @@ def charge_refunded(event: dict, now: datetime, context) -> str:
             gateway_id, [facts.intent_reference, facts.charge_reference])
         if payment is None or payment.currency != facts.refunded.currency:
             return NOTHING_TO_DO + ": not our payment"
-        missing = facts.refunded.amount - gateway_refunds.refunded_in_saleor(payment)
-        if missing <= 0:
+        outside, waiting = _refunds_to_record(facts, payment, now)
+        if waiting:
+            return RETRY + ": our own refund is not recorded yet"
+        if not outside:
             return NOTHING_TO_DO + ": already recorded"
-        amount = Money(missing, payment.currency)
-        order = gateway_refunds.record_outside_refund(payment, amount, facts.charge_reference)
-        subscription_id = _subscription_of_order(order.pk) if order is not None else None
-        if subscription_id is not None:
-            subscription = Subscription.objects.select_for_update(of=("self",)).get(
-                pk=subscription_id)
-            record_event(subscription, EventType.REFUNDED, date=now, order=order, amount=amount,
-                         source="stripe_dashboard", payment_reference=facts.charge_reference)
-    return "%s: %s %s" % (RECORDED, amount.amount, amount.currency)
+        total = Money(sum(amount for _, amount in outside), payment.currency)
+        for reference, amount in outside:
+            amount = Money(amount, payment.currency)
+            order = gateway_refunds.record_outside_refund(payment, amount, reference)
+            subscription_id = _subscription_of_order(order.pk) if order is not None else None
+            if subscription_id is not None:
+                subscription = Subscription.objects.select_for_update(of=("self",)).get(
+                    pk=subscription_id)
+                record_event(subscription, EventType.REFUNDED, date=now, order=order,
+                             amount=amount, source="stripe_dashboard",
+                             payment_reference=reference)
+    return "%s: %s %s" % (RECORDED, total.amount, total.currency)
 
 
-HANDLERS = {
-    "payment_intent.succeeded": intent_changed,
-    "payment_intent.payment_failed": intent_changed,
-    "charge.refunded": charge_refunded,
-}
+def _handlers():
+    from .stripe_account_events import HANDLERS as ACCOUNT_HANDLERS
+
+    return dict({
+        "payment_intent.succeeded": intent_changed,
+        "payment_intent.payment_failed": intent_changed,
+        "charge.refunded": charge_refunded,
+    }, **ACCOUNT_HANDLERS)
+
+
+HANDLERS = _handlers()

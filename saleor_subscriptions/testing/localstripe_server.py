@@ -8,6 +8,12 @@ temporary file and renamed, so a demo stopped mid-write keeps its previous state
 --state nothing is loaded or saved (tests start from scratch).
 
     python -m saleor_subscriptions.testing.localstripe_server --port 8420 --state .run/localstripe.pickle
+
+It also makes localstripe send the webhooks Stripe sends and localstripe 1.15 does not:
+payment_intent.succeeded / payment_failed / requires_action / canceled, charge.refunded and
+payment_method.detached — through localstripe's own webhook code (signed with each registered
+endpoint's secret, POST /_config/webhooks/<name>), so the tests drive the plugin's endpoint end
+to end.
 """
 import argparse
 import os
@@ -15,7 +21,8 @@ import pickle
 import sys
 from typing import Optional
 
-from localstripe import resources, server
+from localstripe import resources
+from localstripe.webhooks import schedule_webhook
 
 
 def use_state_file(path: Optional[str]) -> None:
@@ -43,12 +50,66 @@ def use_state_file(path: Optional[str]) -> None:
     resources.Store.dump_to_disk = dump
 
 
+_INTENT_EVENTS = {"succeeded": "payment_intent.succeeded",
+                  "requires_action": "payment_intent.requires_action",
+                  "canceled": "payment_intent.canceled"}
+
+
+def _send(event_type: str, obj, **extra) -> None:
+    event = resources.Event(event_type, obj)
+    event.data["object"].update(extra)
+    schedule_webhook(event)
+
+
+def _intent_changed(intent) -> None:
+    status = intent.status
+    if status in _INTENT_EVENTS:
+        _send(_INTENT_EVENTS[status], intent)
+    elif status == "requires_payment_method" and (
+            intent.last_payment_error or intent._authentication_failed):
+        _send("payment_intent.payment_failed", intent)
+
+
+def _after(call, then):
+    def wrapped(*args, **kwargs):
+        result = call(*args, **kwargs)
+        then(result)
+        return result
+    return wrapped
+
+
+def _refunded(refund) -> None:
+    charge = resources.Charge._api_retrieve(refund.charge)
+    # Stripe's charges name their PaymentIntent; localstripe's do not.
+    _send("charge.refunded", charge, payment_intent=refund.payment_intent)
+
+
+def send_missing_webhooks() -> None:
+    """Before localstripe.server is imported: its routes keep the functions they find then."""
+    resources.PaymentIntent._api_create = _after(resources.PaymentIntent._api_create,
+                                                 _intent_changed)
+    resources.Refund._api_create = _after(resources.Refund._api_create, _refunded)
+    extra = {
+        "/v1/payment_intents/{id}/confirm": _intent_changed,
+        "/v1/payment_intents/{id}/cancel": _intent_changed,
+        "/v1/payment_intents/{id}/_authenticate": _intent_changed,
+        "/v1/payment_methods/{id}/detach": lambda method: _send("payment_method.detached",
+                                                                method),
+    }
+    resources.extra_apis[:] = [
+        (method, url, _after(func, extra[url]) if url in extra else func)
+        for method, url, func in resources.extra_apis]
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--state", help="file that keeps the state across restarts")
     args = parser.parse_args(argv)
     use_state_file(os.path.abspath(args.state) if args.state else None)
+    send_missing_webhooks()
+    from localstripe import server
+
     resources.store.try_load_from_disk()
     sys.argv = [sys.argv[0], "--port", str(args.port), "--from-scratch"]  # loaded above
     server.start()

@@ -24,12 +24,21 @@ OWNER_OR_STAFF = frozenset({"owner", "staff with", "app with"})
 STAFF = frozenset({"staff with", "app with"})
 OWNER = frozenset({"owner"})
 VARIABLE_TYPES = {"sub": "ID!", "plan": "ID!", "cheap": "ID!", "spare": "ID!", "tea": "ID!",
-                  "variant": "ID!", "checkout": "ID!", "line": "ID!", "order": "ID!"}
+                  "variant": "ID!", "checkout": "ID!", "line": "ID!", "order": "ID!",
+                  "manage": "String!"}
 NOW = datetime.now(timezone.utc)
 
 
 def _update(**fields):
     return lambda world: Subscription.objects.filter(pk=world.subscription_pk).update(**fields)
+
+
+def _manage_link(world):
+    """A manage link's token for the world's subscription: whoever holds it acts as its
+    customer, signed in or not."""
+    from saleor_subscriptions.services.manage_links import make_token
+
+    world.ids["manage"] = make_token(world.subscription(), NOW)
 
 
 def _archive_spare(world):
@@ -89,6 +98,15 @@ OPS = [
     Op("subscriptionChangePlanPreview",
        "(id: $sub, planId: $cheap, quantity: 1) { quote { kind } %s }" % ERR, OWNER_OR_STAFF,
        ORDERS, seen=lambda data, world: data["quote"] is not None),
+    Op("subscriptionManageLinksRevoke", "(id: $sub) { %s }" % SUB, OWNER_OR_STAFF, ORDERS),
+    # -- manage links: the token is the permission, for that one subscription -------------------
+    Op("subscriptionByManageToken", "(token: $manage) { subscription { id } %s }" % ERR,
+       EVERYONE, None, _manage_link, seen=lambda data, world: data["subscription"] is not None),
+    Op("subscriptionByManageToken", '(token: "forged") { subscription { id } %s }' % ERR,
+       frozenset(), None, seen=lambda data, world: data["subscription"] is not None,
+       label="subscriptionByManageToken(forged)"),
+    Op("subscriptionSkipNextRenewal", "(id: $sub, manageToken: $manage) { %s }" % SUB,
+       EVERYONE, None, _manage_link, label="subscriptionSkipNextRenewal(link)"),
     Op("customerSubscription", "(id: $sub) { id }", OWNER_OR_STAFF, ORDERS,
        seen=lambda data, world: data is not None),
     Op("mySubscriptions", "(first: 5) { edges { node { id } } }", OWNER, None, seen=listed("sub")),

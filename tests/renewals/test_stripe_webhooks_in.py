@@ -215,3 +215,25 @@ def test_an_event_met_while_a_worker_charges_is_answered_503_and_handled_when_se
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.SUCCEEDED
     assert subscription.events.filter(type=EventType.RENEWED).count() == 1
+
+
+def test_an_older_failure_event_after_the_success_was_recorded_changes_nothing(renewal, client):
+    """Out of order: the intent's earlier state (failed, then retried and paid) arrives last."""
+    configured(renewal)
+    subscription = renewal.subscription(card=renewal.card(rf.AUTHENTICATION_CARD))
+    assert renewal.run(DUE) == {"failed": 1}
+    attempt = PaymentAttempt.objects.get(subscription=subscription)
+    requires_action = stripe_object(renewal, "PaymentIntent", attempt.gateway_reference)
+    rf.complete_authentication(renewal.localstripe.url, attempt.client_secret)
+    succeeded = stripe_object(renewal, "PaymentIntent", attempt.gateway_reference)
+    assert post(client, event("evt_new", "payment_intent.succeeded", succeeded)).json()[
+        "result"] == "recorded"
+    history = subscription.events.count()
+    stale = dict(requires_action, status="requires_payment_method",
+                 last_payment_error={"code": "card_declined"})
+    assert post(client, event("evt_old", "payment_intent.payment_failed", stale)).json()[
+        "result"] == "nothing_to_do"
+    attempt.refresh_from_db()
+    subscription.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUCCEEDED and subscription.status == "active"
+    assert subscription.events.count() == history

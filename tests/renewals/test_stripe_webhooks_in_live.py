@@ -1,8 +1,8 @@
 """Stripe webhooks in, sent by localstripe itself (signed with its own code) to a live server.
 
-localstripe 1.15.4 sends no payment_intent.* or charge.refunded events, so this one proves the
-endpoint accepts what a Stripe-like sender signs: an event type we do not handle (acknowledged,
-stored, ignored), and one signed with another secret (refused, nothing stored)."""
+This one proves the endpoint accepts what a Stripe-like sender signs: an event type we do not
+handle (acknowledged, stored, ignored), and one signed with another secret (refused, nothing
+stored). The payment and refund paths driven the same way: test_stripe_webhooks_e2e.py."""
 import json
 import threading
 import time

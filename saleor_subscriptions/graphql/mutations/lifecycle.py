@@ -14,6 +14,7 @@ from saleor.graphql.core.types import Money
 from ...config import require_active
 from ...domain.text import text_problem
 from ...error_codes import SubscriptionErrorCode
+from ...services import manage_links
 from ...services.lifecycle import Actor, cancel, details, pause, plan_change, refund, staff
 from .. import permissions
 from ..errors import SubscriptionError, subscription_errors
@@ -27,25 +28,45 @@ SubscriptionCancelReasonEnum = graphene.Enum(
     "SubscriptionCancelReason", [(reason.upper(), reason) for reason in cancel.REASONS])
 
 
+_TOKEN_GIVEN = "_subscriptions_manage_token_given"
+
+
 class _LifecycleMutation(BaseMutation):
     subscription = graphene.Field(CustomerSubscription, description="The subscription afterwards.")
 
     class Arguments:
         id = graphene.ID(required=True, description="ID of the subscription.")
+        manage_token = graphene.String(
+            description="The token of a manage link e-mailed to the customer (?token=…): acts "
+            "as the subscription's customer without signing in, on that subscription only.")
 
     class Meta:
         abstract = True
 
     @classmethod
+    def mutate(cls, root, info, **data):
+        # Anonymous visitors may call with a manage link's token (checked with the subscription).
+        setattr(info.context, _TOKEN_GIVEN, data.get("manage_token") is not None)
+        return super().mutate(root, info, **data)
+
+    @classmethod
     def check_permissions(cls, context, permissions=None):
         # Ownership is checked per subscription; anonymous visitors own none.
-        return context.user.is_authenticated or getattr(context, "app", None) is not None
+        return (getattr(context, _TOKEN_GIVEN, False) or context.user.is_authenticated
+                or getattr(context, "app", None) is not None)
+
+    @classmethod
+    def subscription_of(cls, info, data):
+        """The subscription named by `id`, for the requester or for the holder of
+        `manage_token` (both popped from data)."""
+        return permissions.get_subscription_or_error(info.context, data.pop("id"),
+                                                     manage_token=data.pop("manage_token", None))
 
     @classmethod
     def perform_mutation(cls, _root, info, **data):
         settings = require_active()
-        subscription = permissions.get_subscription_or_error(info.context, data.pop("id"))
-        actor_type, user, app = permissions.actor(info.context)
+        subscription = cls.subscription_of(info, data)
+        actor_type, user, app = permissions.actor(info.context, subscription)
         changed = cls.change(subscription.pk, Actor(actor_type, user, app),
                              datetime.now(timezone.utc), settings, **data)
         return cls(subscription=changed)
@@ -123,6 +144,15 @@ class SubscriptionSkipNextRenewal(_LifecycleMutation):
         return pause.skip_next_renewal(subscription_id, actor, now)
 
 
+class SubscriptionManageLinksRevoke(_LifecycleMutation):
+    Meta = _meta("Make every manage link e-mailed for this subscription so far stop working "
+                 "(a forwarded e-mail); the next e-mails carry new ones.")
+
+    @classmethod
+    def change(cls, subscription_id, actor, now, settings):
+        return manage_links.revoke(subscription_id, actor, now)
+
+
 def _staff_meta(description):
     meta = _meta(description + " Requires MANAGE_ORDERS.")
     meta.permissions = (OrderPermissions.MANAGE_ORDERS,)
@@ -130,6 +160,9 @@ def _staff_meta(description):
 
 
 class _StaffMutation(_LifecycleMutation):
+    class Arguments:
+        id = graphene.ID(required=True, description="ID of the subscription.")
+
     class Meta:
         abstract = True
 
@@ -137,7 +170,7 @@ class _StaffMutation(_LifecycleMutation):
 
 
 class SubscriptionNextBillingDateUpdate(_StaffMutation):
-    class Arguments(_LifecycleMutation.Arguments):
+    class Arguments(_StaffMutation.Arguments):
         date = graphene.DateTime(required=True, description="When to bill next (future).")
 
     Meta = _staff_meta("Move a subscription's next billing date; later dates follow from it.")
@@ -148,7 +181,7 @@ class SubscriptionNextBillingDateUpdate(_StaffMutation):
 
 
 class SubscriptionExtendPeriod(_StaffMutation):
-    class Arguments(_LifecycleMutation.Arguments):
+    class Arguments(_StaffMutation.Arguments):
         days = graphene.Int(required=True, description="Free days to add (1-366).")
 
     Meta = _staff_meta("Extend the current period for free (goodwill).")
@@ -228,10 +261,12 @@ class SubscriptionChangePlanPreview(graphene.ObjectType):
         description = "A plan change previewed: its quote, or why it is not possible."
 
 
-def resolve_plan_change_preview(info, id, plan_id, quantity, immediately=False):
+def resolve_plan_change_preview(info, id, plan_id, quantity, immediately=False,
+                                manage_token=None):
     try:
         settings = require_active()
-        subscription = permissions.get_subscription_or_error(info.context, id)
+        subscription = permissions.get_subscription_or_error(info.context, id,
+                                                             manage_token=manage_token)
         plan = get_plan_or_error(plan_id, field="plan_id")
         offer = plan_change.quote(subscription, plan, quantity, datetime.now(timezone.utc),
                                   settings, immediately)
@@ -255,9 +290,9 @@ class SubscriptionChangePlan(_LifecycleMutation):
     @classmethod
     def perform_mutation(cls, _root, info, **data):
         settings = require_active()
-        subscription = permissions.get_subscription_or_error(info.context, data["id"])
+        subscription = cls.subscription_of(info, data)
         plan = get_plan_or_error(data["plan_id"], field="plan_id")
-        actor_type, user, app = permissions.actor(info.context)
+        actor_type, user, app = permissions.actor(info.context, subscription)
         changed, offer = plan_change.change_plan(
             subscription.pk, Actor(actor_type, user, app), datetime.now(timezone.utc), settings,
             plan, data["quantity"], data.get("immediately", False))
@@ -275,7 +310,7 @@ class SubscriptionChangePlanCancel(_LifecycleMutation):
 class SubscriptionRefund(_StaffMutation):
     refunded = graphene.Field(Money, description="What went back to the customer.")
 
-    class Arguments(_LifecycleMutation.Arguments):
+    class Arguments(_StaffMutation.Arguments):
         order_id = graphene.ID(required=True, description="One of the subscription's orders.")
         amount = DecimalScalar(description="Leave out to refund everything captured.")
 
