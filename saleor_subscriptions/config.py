@@ -1,11 +1,12 @@
 """The store owner's settings, stored in Saleor's PluginConfiguration, parsed in one place."""
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from django.core.exceptions import ValidationError
 
 from .domain.dunning import FinalAction, parse_retry_schedule
+from .domain.notices import NoticeKind
 from .error_codes import SubscriptionErrorCode
 
 
@@ -25,6 +26,26 @@ class Field:
     MISSED_RENEWALS = "Missed renewals"
     TRIALS_PER_CUSTOMER = "Free trials per customer"
     STRIPE_WEBHOOK_SECRET = "Stripe webhook signing secret"
+    TRIAL_NOTICE_DAYS = "Trial ending notice days"
+
+
+#: the setting that switches each e-mail notice on or off (all on by default)
+NOTICE_FIELDS = {
+    NoticeKind.RENEWAL_UPCOMING: "E-mail: renewal coming up",
+    NoticeKind.TRIAL_ENDING: "E-mail: trial ending",
+    NoticeKind.PAYMENT_FAILED: "E-mail: payment failed",
+    NoticeKind.PAYMENT_ACTION_REQUIRED: "E-mail: authentication needed",
+    NoticeKind.CARD_EXPIRING: "E-mail: card expiring",
+    NoticeKind.CANCELLED: "E-mail: cancelled",
+    NoticeKind.CANCELLATION_SCHEDULED: "E-mail: cancellation scheduled",
+    NoticeKind.PAUSED: "E-mail: paused",
+    NoticeKind.RESUMED: "E-mail: resumed",
+    NoticeKind.PLAN_CHANGED: "E-mail: plan changed",
+    NoticeKind.STAFF_PAYMENT_FAILED: "Staff e-mail: payment failed",
+    NoticeKind.STAFF_DISPUTE: "Staff e-mail: dispute",
+}
+#: the longest trial-ending notice, in days
+MAX_TRIAL_NOTICE_DAYS = 30
 
 
 UPGRADE_IMMEDIATELY = "immediately"
@@ -51,7 +72,8 @@ DEFAULT_CONFIGURATION: List[Dict] = [
     {"name": Field.MISSED_RENEWALS, "value": MISSED_BILL_ONCE},
     {"name": Field.TRIALS_PER_CUSTOMER, "value": TRIALS_UNLIMITED},
     {"name": Field.STRIPE_WEBHOOK_SECRET, "value": ""},
-]
+    {"name": Field.TRIAL_NOTICE_DAYS, "value": "3"},
+] + [{"name": name, "value": True} for name in NOTICE_FIELDS.values()]
 
 
 @dataclass(frozen=True)
@@ -72,6 +94,13 @@ class SubscriptionSettings:
     trials_per_customer: str = TRIALS_UNLIMITED
     #: Stripe webhooks in (stripe_webhooks/view.py); empty: the endpoint refuses every event
     stripe_webhook_secret: str = ""
+    #: e-mail notices the store switched off (NoticeKind values)
+    notices_off: FrozenSet[str] = frozenset()
+    #: the trial-ending e-mail and webhook come this many days before a trial ends
+    trial_notice_days: int = 3
+
+    def notice_on(self, kind: str) -> bool:
+        return kind not in self.notices_off
 
 
 def _positive_int(value, field: str, maximum: int) -> int:
@@ -193,6 +222,10 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
         trials_per_customer=_choice(values[Field.TRIALS_PER_CUSTOMER], Field.TRIALS_PER_CUSTOMER,
                                     [TRIALS_UNLIMITED, TRIALS_ONE]),
         stripe_webhook_secret=webhook_secret,
+        notices_off=frozenset(kind for kind, field in NOTICE_FIELDS.items()
+                              if not _as_bool(values[field])),
+        trial_notice_days=_positive_int(values[Field.TRIAL_NOTICE_DAYS], Field.TRIAL_NOTICE_DAYS,
+                                        MAX_TRIAL_NOTICE_DAYS),
     )
 
 
