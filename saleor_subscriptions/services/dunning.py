@@ -74,8 +74,6 @@ def record_payment_failure(subscription, cycle, attempt, result, now: datetime, 
         )
     if abandoned is not None:
         return "abandoned"
-    if cycle.attempt_count == 1:
-        notices.notify_staff_of_payment_failure(subscription, cycle, settings)
     retry_at = dunning.next_retry_at(
         cycle.first_failed_at, settings.retry_schedule, cycle.attempt_count
     )
@@ -86,13 +84,21 @@ def record_payment_failure(subscription, cycle, attempt, result, now: datetime, 
             cycle_index=cycle.cycle_index, retry_at=cycle.next_retry_at,
             retry_number=cycle.attempt_count,
         )
+        _tell_staff(subscription, cycle, settings)
         if not action_required:  # an open 3-D Secure intent has its own e-mail (how to confirm)
             _tell_customer(subscription, cycle, failure, cycle.next_retry_at, settings,
                            action_required)
         return "failed"
+    _tell_staff(subscription, cycle, settings)
     _tell_customer(subscription, cycle, failure, None, settings, action_required)
     apply_final_action(subscription, cycle, now, settings)
     return "exhausted"
+
+
+def _tell_staff(subscription, cycle, settings) -> None:
+    """Once per failing cycle, at its first failure (with the next try); dunning carries on."""
+    if cycle.attempt_count == 1:
+        notices.notify_staff_of_payment_failure(subscription, cycle, settings)
 
 
 def _tell_customer(subscription, cycle, failure, retry_at, settings, action_required: bool

@@ -78,7 +78,7 @@ def renewal_candidates(now: datetime):
             .filter(status="active", cancel_at_period_end=False, parked_at__isnull=True,
                     next_billing_at__gt=now, plan__renewal_notice_days__gt=0)
             .annotate(notice_from=notice_from,
-                      reminded=_not_reminded(NoticeKind.RENEWAL_UPCOMING, F("cycle_index") + 1))
+                      reminded=_not_reminded(NoticeKind.RENEWAL_UPCOMING, OuterRef("cycle_index") + 1))
             .filter(notice_from__lte=now, reminded=False).order_by("next_billing_at", "pk"))
 
 
@@ -86,7 +86,7 @@ def trial_candidates(now: datetime, days: int):
     return (Subscription.objects
             .filter(status="trialing", cancel_at_period_end=False, trial_end_at__gt=now,
                     trial_end_at__lte=now + timedelta(days=days))
-            .annotate(reminded=_not_reminded(NoticeKind.TRIAL_ENDING, F("cycle_index") + 1))
+            .annotate(reminded=_not_reminded(NoticeKind.TRIAL_ENDING, OuterRef("cycle_index") + 1))
             .filter(reminded=False).order_by("trial_end_at", "pk"))
 
 
