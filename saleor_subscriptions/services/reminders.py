@@ -17,6 +17,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
 )
 from prices import Money
@@ -24,7 +25,7 @@ from prices import Money
 from ..domain import intro
 from ..domain import notices as rules
 from ..domain.notices import NoticeKind
-from ..models import BILLABLE_STATUSES, EventType, Subscription
+from ..models import BILLABLE_STATUSES, EventType, Subscription, SubscriptionPlan
 from ..notice_models import CustomerNotice
 from . import notices
 from .events import record_event
@@ -53,15 +54,16 @@ def send_due_reminders(now: datetime, settings, batch: int = BATCH) -> Dict[str,
 
 
 def _run(candidates, batch: int, remind: Callable[[int], bool]) -> int:
-    """Candidates come from a query that leaves out those already reminded: read it again
-    until a batch decides nothing new (the rest are held by another run)."""
-    decided = 0
+    """Candidates (those not yet reminded) in pages by id; one held by another run or found
+    not due under its lock is passed over until the next run."""
+    decided, after = 0, 0
     while True:
-        ids: List[int] = list(candidates.values_list("pk", flat=True)[:batch])
-        done = sum(1 for pk in ids if remind(pk))
-        decided += done
-        if len(ids) < batch or not done:
+        ids: List[int] = list(candidates.filter(pk__gt=after).order_by("pk")
+                              .values_list("pk", flat=True)[:batch])
+        decided += sum(1 for pk in ids if remind(pk))
+        if len(ids) < batch:
             return decided
+        after = ids[-1]
 
 
 def _not_reminded(kind: str, cycle) -> Exists:
@@ -70,24 +72,29 @@ def _not_reminded(kind: str, cycle) -> Exists:
 
 
 def renewal_candidates(now: datetime):
+    # The longest notice any plan asks for bounds the range read (subs_due_idx).
+    longest = SubscriptionPlan.objects.aggregate(days=Max("renewal_notice_days"))["days"] or 0
     notice_from = ExpressionWrapper(
         F("next_billing_at") - ExpressionWrapper(
             F("plan__renewal_notice_days") * timedelta(days=1), output_field=DurationField()),
         output_field=DateTimeField())
     return (Subscription.objects
             .filter(status="active", cancel_at_period_end=False, parked_at__isnull=True,
-                    next_billing_at__gt=now, plan__renewal_notice_days__gt=0)
+                    next_billing_at__gt=now, plan__renewal_notice_days__gt=0,
+                    next_billing_at__lte=now + timedelta(days=longest))
             .annotate(notice_from=notice_from,
-                      reminded=_not_reminded(NoticeKind.RENEWAL_UPCOMING, OuterRef("cycle_index") + 1))
-            .filter(notice_from__lte=now, reminded=False).order_by("next_billing_at", "pk"))
+                      reminded=_not_reminded(NoticeKind.RENEWAL_UPCOMING,
+                                             OuterRef("cycle_index") + 1))
+            .filter(notice_from__lte=now, reminded=False))
 
 
 def trial_candidates(now: datetime, days: int):
     return (Subscription.objects
             .filter(status="trialing", cancel_at_period_end=False, trial_end_at__gt=now,
                     trial_end_at__lte=now + timedelta(days=days))
-            .annotate(reminded=_not_reminded(NoticeKind.TRIAL_ENDING, OuterRef("cycle_index") + 1))
-            .filter(reminded=False).order_by("trial_end_at", "pk"))
+            .annotate(reminded=_not_reminded(NoticeKind.TRIAL_ENDING,
+                                             OuterRef("cycle_index") + 1))
+            .filter(reminded=False))
 
 
 def card_candidates(now: datetime):
@@ -96,7 +103,7 @@ def card_candidates(now: datetime):
                     card_exp_year=now.year, card_exp_month=now.month)
             .annotate(reminded=_not_reminded(NoticeKind.CARD_EXPIRING,
                                              rules.card_key(now.year, now.month)))
-            .filter(reminded=False).order_by("pk"))
+            .filter(reminded=False))
 
 
 def _locked(subscription_id: int) -> Optional[Subscription]:
@@ -169,11 +176,16 @@ def card_expiring(subscription_id: int, now: datetime, settings) -> bool:
             subscription.cancel_at_period_end or not rules.card_expiring_now(
                 now, subscription.card_exp_year, subscription.card_exp_month)):
         return False
+    return decide_card_expiring(subscription, settings) is not None
+
+
+def decide_card_expiring(subscription: Subscription, settings=None):
+    """The card-expiring notice for the subscription's current card, once per card expiry
+    (also for Stripe's customer.source.expiring: the same row stops a second one)."""
     year, month = subscription.card_exp_year, subscription.card_exp_month
-    notice = notices.decide(
+    return notices.decide(
         subscription, NoticeKind.CARD_EXPIRING, rules.card_key(year, month), settings,
         card_brand=subscription.card_brand, card_last4=subscription.card_last4,
         card_expiry="%02d/%d" % (month, year),
         stops_working_at=rules.card_stops_working(year, month),
         renews_at=subscription.next_billing_at)
-    return notice is not None

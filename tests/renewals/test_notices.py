@@ -14,9 +14,10 @@ from saleor_subscriptions.domain.notices import NoticeKind
 from saleor_subscriptions.models import EventType, Subscription
 from saleor_subscriptions.notice_models import CustomerNotice, NoticeStatus
 from saleor_subscriptions.saleor_adapter.notice_emails import send_notice
-from saleor_subscriptions.services import notices, reminders
+from saleor_subscriptions.services import notices, reminders, webhook_outbox
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing.renewal_factories import utc
+from saleor_subscriptions.testing.webhook_receiver import WebhookReceiver
 from saleor_subscriptions.webhooks.events import webhook_events_for
 
 
@@ -234,3 +235,40 @@ def test_a_failed_send_is_recorded_and_not_repeated(renewal, mailoutbox, setting
     assert send_notice(notice.pk) == "taken"
     remind(utc(2029, 1, 21, 9))
     assert mailoutbox == []
+
+
+APP_CREATE = """
+mutation($input: AppInput!) {
+  appCreate(input: $input) { authToken app { id } appErrors { field message code } }
+}"""
+WEBHOOK_CREATE = """
+mutation($input: SubscriptionWebhookCreateInput!) {
+  subscriptionWebhookCreate(input: $input) { secret subscriptionErrors { field code } }
+}"""
+
+
+def test_a_receiver_gets_renewal_upcoming_and_trial_ending_once_signed(renewal, staff_api):
+    receiver = WebhookReceiver()
+    try:
+        app = staff_api.mutate(APP_CREATE, {"input": {
+            "name": "CRM", "isActive": True, "permissions": ["MANAGE_ORDERS"]}})["app"]["id"]
+        secret = staff_api.mutate(WEBHOOK_CREATE, {"input": {
+            "appId": app, "targetUrl": receiver.url, "events": [
+                "SUBSCRIPTION_RENEWAL_UPCOMING", "SUBSCRIPTION_TRIAL_ENDING"]}})["secret"]
+        renewal.subscription(plan=yearly(renewal))
+        renewal.subscription(plan=renewal.plan(trial_days=365), start=utc(2028, 1, 25, 10),
+                             trial_end=utc(2029, 1, 22, 10))
+        for _ in range(2):
+            remind(utc(2029, 1, 20, 9))
+            webhook_outbox.sweep()
+        assert receiver.all_signed_with(secret)
+        payloads = {request.payload["type"]: request.payload for request in receiver.requests}
+        assert len(receiver.requests) == 2
+        upcoming = payloads["subscription_renewal_upcoming"]["data"]
+        assert upcoming["next_billing_at"] == "2029-01-31T10:00:00+00:00"
+        assert upcoming["days"] == 14 and upcoming["cycle_index"] == 1
+        assert upcoming["amount"] == {"amount": "200.000", "currency": "USD"}
+        ending = payloads["subscription_trial_ending"]["data"]
+        assert ending["trial_end"] == "2029-01-22T10:00:00+00:00" and ending["days"] == 3
+    finally:
+        receiver.close()
