@@ -1,11 +1,12 @@
 """The store owner's settings, stored in Saleor's PluginConfiguration, parsed in one place."""
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from django.core.exceptions import ValidationError
 
 from .domain.dunning import FinalAction, parse_retry_schedule
+from .domain.notices import NoticeKind
 from .error_codes import SubscriptionErrorCode
 
 
@@ -27,6 +28,26 @@ class Field:
     STRIPE_WEBHOOK_SECRET = "Stripe webhook signing secret"
     MANAGE_LINK_URL = "Manage link page"
     PAUSE_ON_DISPUTE = "Pause a subscription when its charge is disputed"
+    TRIAL_NOTICE_DAYS = "Trial ending notice days"
+
+
+#: the setting that switches each e-mail notice on or off (all on by default)
+NOTICE_FIELDS = {
+    NoticeKind.RENEWAL_UPCOMING: "E-mail: renewal coming up",
+    NoticeKind.TRIAL_ENDING: "E-mail: trial ending",
+    NoticeKind.PAYMENT_FAILED: "E-mail: payment failed",
+    NoticeKind.PAYMENT_ACTION_REQUIRED: "E-mail: authentication needed",
+    NoticeKind.CARD_EXPIRING: "E-mail: card expiring",
+    NoticeKind.CANCELLED: "E-mail: cancelled",
+    NoticeKind.CANCELLATION_SCHEDULED: "E-mail: cancellation scheduled",
+    NoticeKind.PAUSED: "E-mail: paused",
+    NoticeKind.RESUMED: "E-mail: resumed",
+    NoticeKind.PLAN_CHANGED: "E-mail: plan changed",
+    NoticeKind.STAFF_PAYMENT_FAILED: "Staff e-mail: payment failed",
+    NoticeKind.STAFF_DISPUTE: "Staff e-mail: dispute",
+}
+#: the longest trial-ending notice, in days
+MAX_TRIAL_NOTICE_DAYS = 30
 
 
 UPGRADE_IMMEDIATELY = "immediately"
@@ -55,7 +76,8 @@ DEFAULT_CONFIGURATION: List[Dict] = [
     {"name": Field.STRIPE_WEBHOOK_SECRET, "value": ""},
     {"name": Field.MANAGE_LINK_URL, "value": ""},
     {"name": Field.PAUSE_ON_DISPUTE, "value": False},
-]
+    {"name": Field.TRIAL_NOTICE_DAYS, "value": "3"},
+] + [{"name": name, "value": True} for name in NOTICE_FIELDS.values()]
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,13 @@ class SubscriptionSettings:
     #: the storefront page customers' e-mails link to with ?token=… (services/manage_links.py)
     manage_link_url: str = ""
     pause_on_dispute: bool = False
+    #: e-mail notices the store switched off (NoticeKind values)
+    notices_off: FrozenSet[str] = frozenset()
+    #: the trial-ending e-mail and webhook come this many days before a trial ends
+    trial_notice_days: int = 3
+
+    def notice_on(self, kind: str) -> bool:
+        return kind not in self.notices_off
 
 
 def _positive_int(value, field: str, maximum: int) -> int:
@@ -210,6 +239,10 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
         stripe_webhook_secret=webhook_secret,
         manage_link_url=manage_link_url,
         pause_on_dispute=_as_bool(values.get(Field.PAUSE_ON_DISPUTE)),
+        notices_off=frozenset(kind for kind, field in NOTICE_FIELDS.items()
+                              if not _as_bool(values[field])),
+        trial_notice_days=_positive_int(values[Field.TRIAL_NOTICE_DAYS], Field.TRIAL_NOTICE_DAYS,
+                                        MAX_TRIAL_NOTICE_DAYS),
     )
 
 

@@ -45,6 +45,9 @@ class SubscriptionPlan(models.Model):
     # Introductory price for the first `intro_cycles` paid cycles (domain/intro.py).
     intro_price_amount = models.DecimalField(null=True, blank=True, **AMOUNT)
     intro_cycles = models.PositiveIntegerField(default=0)
+    renewal_notice_days = models.PositiveIntegerField(
+        default=0, help_text="Days before each renewal the customer is e-mailed (and the "
+        "renewal-upcoming webhook event sent); 0: no notice.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -217,6 +220,8 @@ class EventType:
     CARD_UPDATED = "card_updated"  # Stripe changed the stored card (updated by the bank)
     CARD_DETACHED = "card_detached"  # the stored card was removed at Stripe
     CARD_EXPIRING = "card_expiring"
+    TRIAL_ENDING = "trial_ending"  # the trial ends in a few days (services/reminders.py)
+    RENEWAL_UPCOMING = "renewal_upcoming"  # the plan's renewal notice days before a renewal
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())
@@ -415,6 +420,7 @@ class TrialUse(models.Model):
 
 
 from .mrr_models import MrrMovement  # noqa: E402,F401  (the MRR ledger, registered with this app)
+from .notice_models import CustomerNotice  # noqa: E402,F401  (the e-mail notice ledger)
 from .stripe_webhook_models import StripeWebhookEvent  # noqa: E402,F401  (Stripe webhooks in)
 from .webhook_models import (  # noqa: E402,F401  (webhooks out, registered with this app)
     SubscriptionWebhook,

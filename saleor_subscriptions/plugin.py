@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 
 from . import PLUGIN_ID
-from .config import DEFAULT_CONFIGURATION, Field, check_items, parse_settings
+from .config import DEFAULT_CONFIGURATION, NOTICE_FIELDS, Field, check_items, parse_settings
 from .config_stripe import validate_stripe_settings
 
 _STRING = ConfigurationTypeField.STRING
@@ -131,6 +131,17 @@ class SubscriptionsPlugin(BasePlugin):
             "help_text": "unlimited, or one: a customer (account, e-mail or card) gets one free "
             "trial; a second trial is refused at checkout before anything is charged.",
         },
+        Field.TRIAL_NOTICE_DAYS: {
+            "type": _STRING,
+            "label": Field.TRIAL_NOTICE_DAYS,
+            "help_text": "How many days before a free trial ends the customer is told (1-30).",
+        },
+        **{field: {
+            "type": _BOOLEAN,
+            "label": field,
+            "help_text": "Send this e-mail (templates/templated_email/subscriptions/%s.email)."
+            % kind,
+        } for kind, field in NOTICE_FIELDS.items()},
     }
 
     @classmethod

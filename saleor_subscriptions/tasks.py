@@ -11,8 +11,12 @@ from django.utils.dateparse import parse_datetime
 from saleor.celeryconf import app
 
 from . import webhook_tasks  # noqa: F401  (registers the webhook delivery tasks)
-from .saleor_adapter import emails, notifications  # noqa: F401  (register their e-mail tasks)
-from .services import claiming, renewals
+from .saleor_adapter import (  # noqa: F401  (register their e-mail tasks)
+    emails,
+    notice_emails,
+    notifications,
+)
+from .services import claiming, reminders, renewals
 
 logger = logging.getLogger(__name__)
 
@@ -66,3 +70,17 @@ def renew_subscription_task(subscription_id: int, now: Optional[str] = None,
 def retry_payment_task(subscription_id: int, now: Optional[str] = None) -> dict:
     """Retry the failed payment of one subscription's open cycle now."""
     return _one(subscription_id, now, True)
+
+
+@app.task(name="saleor_subscriptions.tasks.send_notices_task")
+def send_notices_task(now: Optional[str] = None) -> dict:
+    """Reminders due now (renewal coming up, trial ending, card expiring), each decided once,
+    and notices whose queued send was lost."""
+    from .config import load_settings
+
+    settings = load_settings()
+    if not settings.active:
+        return {"inactive": True}
+    counts = reminders.send_due_reminders(parse_now(now), settings)
+    logger.info("Subscription notices: %s", counts)
+    return counts

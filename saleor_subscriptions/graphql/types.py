@@ -65,6 +65,7 @@ class SubscriptionPlan(CountableDjangoObjectType):
             "currency",
             "discount_percent",
             "trial_days",
+            "renewal_notice_days",
             "billing_cycles",
             "is_active",
             "created_at",

@@ -55,6 +55,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "saleor_subscriptions.tasks.renew_due_subscriptions_task",
         "schedule": SUBSCRIPTIONS_RENEWAL_INTERVAL,
     },
+    # E-mail reminders (renewal coming up, trial ending, card expiring) and their webhook events.
+    "subscriptions-notices": {
+        "task": "saleor_subscriptions.tasks.send_notices_task",
+        "schedule": timedelta(seconds=int(
+            os.environ.get("SUBSCRIPTIONS_NOTICE_INTERVAL_SECONDS", "3600"))),
+    },
     # Webhooks out: retries that came due, and deliveries the on-commit task missed.
     "subscriptions-webhook-deliveries": {
         "task": "saleor_subscriptions.webhook_tasks.sweep_webhook_deliveries_task",

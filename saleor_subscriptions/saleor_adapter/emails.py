@@ -50,6 +50,8 @@ def schedule_order_emails(order_pk: int, user_pk: Optional[int]) -> None:
     transaction.on_commit(lambda: send_renewal_order_emails.delay(order_pk, user_pk))
 
 
+# The two tasks below are no longer queued (notices go through notice_emails.send_notice, once
+# each); they stay so that messages queued before an upgrade still run.
 @app.task(name="saleor_subscriptions.send_payment_failed_email")
 def send_payment_failed_email(recipient: str, details: dict) -> None:
     """What went wrong with a renewal's payment and what the customer can do about it."""
@@ -67,30 +69,9 @@ def send_payment_failed_email(recipient: str, details: dict) -> None:
     )
 
 
-def schedule_payment_failed_email(
-    recipient: str, *, subscription_id: int, product: str, amount: str, currency: str,
-    retry_at: Optional[datetime],
-    final_action: str, action_required: bool,
-) -> None:
-    """Send once the failure is committed (never for a rolled-back one). `retry_at`: the next
-    try (None: dunning is over and `final_action` has happened)."""
-    details = {
-        "subscription_id": subscription_id, "product": product, "amount": amount, "currency": currency,
-        "retry_at": retry_at.isoformat() if retry_at is not None else None,
-        "final_action": final_action, "action_required": action_required,
-    }
-    transaction.on_commit(lambda: send_payment_failed_email.delay(recipient, details))
-
-
 def _day(moment: datetime) -> str:
     """March 1, 2028 (the UTC date)."""
     return "%s %d, %d" % (moment.strftime("%B"), moment.day, moment.year)
-
-
-def send_payment_action_required(subscription_pk: int, cycle_pk: int) -> None:
-    """Ask the customer to confirm a renewal payment their bank holds for 3-D Secure."""
-    transaction.on_commit(
-        lambda: send_payment_action_required_email.delay(subscription_pk, cycle_pk))
 
 
 @app.task(name="saleor_subscriptions.emails.send_payment_action_required_email")
@@ -105,7 +86,8 @@ def send_payment_action_required_email(subscription_pk: int, cycle_pk: int) -> N
     recipient = subscription.user.email if subscription.user_id else subscription.email
     send_kwargs, context = customer_email_context(subscription)
     context.update(
-        order=cycle.order, plan_name=subscription.plan.name, currency=cycle.currency,
+        order=cycle.order, order_number=cycle.order_id, plan_name=subscription.plan.name,
+        currency=cycle.currency,
         amount=quantize(cycle.amount, cycle.currency),
     )
     send_templated_mail(template_name=PAYMENT_ACTION_REQUIRED_TEMPLATE,

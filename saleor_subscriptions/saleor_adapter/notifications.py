@@ -74,20 +74,3 @@ def send_price_change_notices(subscription_ids: List[int]) -> int:
                             context=context, **send_kwargs)
         sent += 1
     return sent
-
-
-def dispute_notice(opened: bool, details: dict) -> None:
-    """Staff hear of a disputed subscription charge (Stripe), opened or closed: one function,
-    so every staff notice of a dispute is sent from here."""
-    if opened:
-        subject = "A subscription charge is disputed"
-        message = ("The customer's bank disputes %(amount)s (reason: %(reason)s) of order "
-                   "%(order)s, subscription %(subscription)s; Stripe dispute %(dispute)s. "
-                   "Answer it in Stripe's dashboard.%(paused)s")
-        paused = " The subscription was paused." if details.get("paused") else ""
-    else:
-        subject = "A dispute of a subscription charge is closed"
-        message = ("Stripe dispute %(dispute)s of %(amount)s (order %(order)s, subscription "
-                   "%(subscription)s) is closed: %(status)s.%(paused)s")
-        paused = ""
-    alert_staff(subject, message % dict(details, paused=paused))

@@ -14,7 +14,7 @@ from django.db import transaction
 from prices import Money
 
 from .. import GATEWAY_ID
-from ..domain.money import below_minimum_charge
+from ..domain.money import below_minimum_charge, quantize
 from ..domain.states import Status
 from ..gateway.interface import ChargeOutcome, ChargeRequest, ChargeResult
 from ..models import (
@@ -255,14 +255,18 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
 def action_required(subscription, cycle, attempt, rechecked: bool, context) -> None:
     """The intent stays open for the customer: e-mail them when it is new; close it when
     dunning gave up on the cycle (it must never be completed for a cancelled order)."""
-    from ..saleor_adapter.emails import send_payment_action_required
+    from ..domain.notices import NoticeKind
+    from . import notices
 
     if cycle.status == CycleStatus.ABANDONED:
         attempt.status = AttemptStatus.FAILED
         reference, gateway = attempt.gateway_reference, context.gateway
         transaction.on_commit(lambda: gateway.cancel_charge(reference))
-    elif not rechecked:
-        send_payment_action_required(subscription.pk, cycle.pk)
+    elif not rechecked:  # one e-mail per open 3-D Secure charge
+        notices.decide(subscription, NoticeKind.PAYMENT_ACTION_REQUIRED, attempt.pk,
+                       context.settings, amount=str(quantize(cycle.amount, cycle.currency)),
+                       currency=cycle.currency, order_id=cycle.order_id,
+                       order_number=cycle.order_id, retry_at=cycle.next_retry_at)
 
 
 def record_success(subscription, cycle, attempt, result: ChargeResult, now, context) -> None:

@@ -10,6 +10,7 @@ from prices import Money
 
 from ..domain import dunning
 from ..domain.money import quantize
+from ..domain.notices import NoticeKind
 from ..domain.states import Status, ensure_transition
 from ..models import (
     BILLABLE_STATUSES,
@@ -20,6 +21,7 @@ from ..models import (
     EventType,
     Subscription,
 )
+from . import notices
 from .abandon import abandon_cycle
 from .events import record_event
 
@@ -58,7 +60,7 @@ def record_payment_failure(subscription, cycle, attempt, result, now: datetime, 
     elif subscription.status not in BILLABLE_STATUSES:
         # Cancelled or paused while this charge was in flight: nothing more to collect.
         abandoned = dict(abandon_cycle(subscription, cycle), abandoned=True)
-    record_event(
+    failure = record_event(
         subscription, EventType.PAYMENT_FAILED, date=now, order=cycle.order, amount=cycle_amount(cycle),
         cycle_index=cycle.cycle_index, attempt=cycle.attempt_count, code=cycle.error_code,
         message=cycle.last_error, previous_status=previous, status=subscription.status,
@@ -82,26 +84,29 @@ def record_payment_failure(subscription, cycle, attempt, result, now: datetime, 
             cycle_index=cycle.cycle_index, retry_at=cycle.next_retry_at,
             retry_number=cycle.attempt_count,
         )
+        _tell_staff(subscription, cycle, settings)
         if not action_required:  # an open 3-D Secure intent has its own e-mail (how to confirm)
-            _tell_customer(subscription, cycle, cycle.next_retry_at, settings, action_required)
+            _tell_customer(subscription, cycle, failure, cycle.next_retry_at, settings,
+                           action_required)
         return "failed"
-    _tell_customer(subscription, cycle, None, settings, action_required)
+    _tell_staff(subscription, cycle, settings)
+    _tell_customer(subscription, cycle, failure, None, settings, action_required)
     apply_final_action(subscription, cycle, now, settings)
     return "exhausted"
 
 
-def _tell_customer(subscription, cycle, retry_at, settings, action_required: bool) -> None:
-    """The payment-failed e-mail: update the card before the next try, or what happened."""
-    from ..saleor_adapter.emails import schedule_payment_failed_email
+def _tell_staff(subscription, cycle, settings) -> None:
+    """Once per failing cycle, at its first failure (with the next try); dunning carries on."""
+    if cycle.attempt_count == 1:
+        notices.notify_staff_of_payment_failure(subscription, cycle, settings)
 
-    user = subscription.user
-    recipient = user.email if user is not None else subscription.email
-    if not recipient:
-        return
-    variant = subscription.variant
-    schedule_payment_failed_email(
-        recipient, subscription_id=subscription.pk,
-        product=str(variant.product) if variant is not None else subscription.plan.name,
+
+def _tell_customer(subscription, cycle, failure, retry_at, settings, action_required: bool
+                   ) -> None:
+    """The payment-failed e-mail, once per decline: update the card before the next try, or
+    what happened after the last one."""
+    notices.decide(
+        subscription, NoticeKind.PAYMENT_FAILED, failure.pk, settings,
         amount=str(quantize(cycle.amount, cycle.currency)), currency=cycle.currency,
         retry_at=retry_at, final_action=settings.final_action.value,
         action_required=action_required,

@@ -6,7 +6,7 @@ from django.utils import timezone
 from prices import Money
 
 from ..models import ActorType, Subscription, SubscriptionEvent
-from . import mrr_ledger, webhook_outbox
+from . import mrr_ledger, notices, webhook_outbox
 
 
 def record_event(
@@ -23,8 +23,9 @@ def record_event(
 ) -> SubscriptionEvent:
     """`date` is the business clock (the `now` passed into services); defaults to the real one.
 
-    Also writes the webhook deliveries of the event (the outbox) and the MRR movement the change
-    makes (the ledger), in the same transaction."""
+    Also writes the webhook deliveries of the event (the outbox), the MRR movement the change
+    makes (the ledger) and the customer's confirmation e-mail it asks for (services/notices.py),
+    in the same transaction."""
     event = SubscriptionEvent.objects.create(
         subscription=subscription,
         date=date or timezone.now(),
@@ -39,6 +40,7 @@ def record_event(
     )
     webhook_outbox.write_deliveries(event, subscription)
     mrr_ledger.record_movement(subscription, event, event.date)
+    notices.for_event(event, subscription)
     return event
 
 

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ..domain import notices
 from ..domain.money import minor_units, quantize
 from ..domain.periods import MAX_INTERVAL_COUNT, IntervalUnit
 from ..domain.text import text_problem
@@ -166,6 +167,7 @@ def clean_plan(data: Mapping[str, Any], *, variant=None,
         "interval_unit": current("interval_unit"),
         "interval_count": current("interval_count", 1),
         "trial_days": current("trial_days", 0),
+        "renewal_notice_days": current("renewal_notice_days", 0),
         "signup_fee_amount": data["signup_fee"] if data.get("signup_fee") is not None else (
             plan.signup_fee_amount if plan else Decimal(0)),
         # An explicit null means "renews until cancelled".
@@ -186,6 +188,7 @@ def clean_plan(data: Mapping[str, Any], *, variant=None,
                       MAX_INTERVAL_COUNT[IntervalUnit(values["interval_unit"])])
     _int_in_range(errors, "tier_rank", values["tier_rank"], 0)
     _int_in_range(errors, "trial_days", values["trial_days"], 0, MAX_TRIAL_DAYS)
+    _check_renewal_notice(errors, values)
     _int_in_range(errors, "billing_cycles", values["billing_cycles"], 1)
     _check_amount(errors, "price", values["price_amount"], currency, allow_zero=False)
     _check_amount(errors, "signup_fee", values["signup_fee_amount"], currency, allow_zero=True)
@@ -201,6 +204,17 @@ def clean_plan(data: Mapping[str, Any], *, variant=None,
         _check_terms_unchanged(errors, plan, values)
     errors.raise_if_any()
     return values
+
+
+def _check_renewal_notice(errors: _Errors, values: Dict) -> None:
+    days = values["renewal_notice_days"]
+    _int_in_range(errors, "renewal_notice_days", days, 0, notices.MAX_RENEWAL_NOTICE_DAYS)
+    unit, count = values["interval_unit"], values["interval_count"]
+    if (days and 0 < days <= notices.MAX_RENEWAL_NOTICE_DAYS
+            and unit in notices.SHORTEST_UNIT_DAYS and isinstance(count, int) and count >= 1
+            and not notices.renewal_notice_fits(days, unit, count)):
+        errors.add("renewal_notice_days", "Must be shorter than the billing period (%d days at "
+                   "the shortest)." % notices.shortest_period_days(unit, count))
 
 
 def _check_terms_unchanged(errors: _Errors, plan: SubscriptionPlan, values: Dict) -> None:

@@ -97,13 +97,13 @@ def dispute_closed(event: dict, now: datetime, context) -> str:
 
 
 def _tell_staff(subscription, facts, order, opened: bool, paused: bool) -> None:
-    from ..saleor_adapter.notifications import dispute_notice
+    """The staff notice of the dispute: services/notices.py, once per dispute and state."""
+    from .notices import notify_staff_of_dispute
 
-    details = dict(subscription=str(subscription.token), dispute=facts.reference,
-                   amount="%s %s" % (facts.amount.amount, facts.amount.currency),
-                   reason=facts.reason, status=facts.status,
-                   order=order.pk if order is not None else None, paused=paused)
-    transaction.on_commit(lambda: dispute_notice(opened, details))
+    notify_staff_of_dispute(
+        subscription, facts.reference, amount=facts.amount.amount,
+        currency=facts.amount.currency, reason=facts.reason, status=facts.status,
+        opened=opened, paused=paused, order_id=order.pk if order is not None else None)
 
 
 # -- the stored card -----------------------------------------------------------------------------
@@ -188,9 +188,22 @@ def card_expiring(event: dict, now: datetime, context) -> str:
                          payment_method=facts.reference, last4=facts.last4 or
                          subscription.card_last4, exp_month=facts.exp_month,
                          exp_year=facts.exp_year)
-            _tell_customer(subscription, "expiring")
+            _tell_customer_card_expires(subscription, facts)
             told += 1
     return "%s: %d" % (RECORDED, told) if told else NOTHING_TO_DO + ": no subscription"
+
+
+def _tell_customer_card_expires(subscription, facts) -> None:
+    """The card-expiring notice of services/reminders.py: its ledger row also stops the hourly
+    reminder run from sending a second one for the same card expiry."""
+    from .reminders import decide_card_expiring
+
+    if facts.exp_month and facts.exp_year and not subscription.card_exp_year:
+        subscription.card_exp_month, subscription.card_exp_year = facts.exp_month, facts.exp_year
+    if subscription.card_exp_month and subscription.card_exp_year:
+        decide_card_expiring(subscription)
+    else:
+        _tell_customer(subscription, "expiring")
 
 
 def _tell_customer(subscription, kind: str) -> None:

@@ -4,7 +4,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 from celery import Celery
 
@@ -19,7 +19,10 @@ def database_url(settings_dict) -> str:
 
 class Worker:
     def __init__(self, queue: str, broker: str, database: str, name: str,
-                 extra_env: Optional[Dict[str, str]] = None, concurrency: int = 1):
+                 extra_env: Optional[Dict[str, str]] = None, concurrency: int = 1,
+                 also_queues: Sequence[str] = ()):
+        """also_queues: more queues to consume, e.g. "celery" for tasks queued with .delay()
+        (e-mails sent after a commit)."""
         env = dict(os.environ)
         env.update({
             "DATABASE_URL": database, "CELERY_BROKER_URL": broker,
@@ -30,8 +33,9 @@ class Worker:
         self.log = tempfile.NamedTemporaryFile(prefix="worker-%s-" % name, suffix=".log",
                                                delete=False).name
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "saleor.celeryconf:app", "worker", "-Q", queue,
-             "-c", str(concurrency), "-l", "info", "-n", "%s-%s@%%h" % (queue, name),
+            [sys.executable, "-m", "celery", "-A", "saleor.celeryconf:app", "worker",
+             "-Q", ",".join([queue, *also_queues]), "-c", str(concurrency), "-l", "info",
+             "-n", "%s-%s@%%h" % (queue, name),
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             env=env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
         )

@@ -6,8 +6,8 @@ from ..models import EventType
 
 class WebhookEventType:
     CREATED = "subscription_created"
-    TRIAL_ENDING = "subscription_trial_ending"  # not yet emitted
-    RENEWAL_UPCOMING = "subscription_renewal_upcoming"  # not yet emitted
+    TRIAL_ENDING = "subscription_trial_ending"
+    RENEWAL_UPCOMING = "subscription_renewal_upcoming"
     RENEWED = "subscription_renewed"
     PAYMENT_FAILED = "subscription_payment_failed"
     PAYMENT_ACTION_REQUIRED = "subscription_payment_action_required"
@@ -29,12 +29,13 @@ class WebhookEventType:
     ]
 
 
-NOT_YET_EMITTED = frozenset({WebhookEventType.TRIAL_ENDING, WebhookEventType.RENEWAL_UPCOMING,
-                             WebhookEventType.OFFER_ACCEPTED})
+NOT_YET_EMITTED = frozenset({WebhookEventType.OFFER_ACCEPTED})
 
 #: history row type -> the webhook event it is
 BY_HISTORY_TYPE = {
     EventType.CREATED: WebhookEventType.CREATED,
+    EventType.TRIAL_ENDING: WebhookEventType.TRIAL_ENDING,
+    EventType.RENEWAL_UPCOMING: WebhookEventType.RENEWAL_UPCOMING,
     EventType.RENEWED: WebhookEventType.RENEWED,
     EventType.PAYMENT_FAILED: WebhookEventType.PAYMENT_FAILED,
     EventType.PAYMENT_ACTION_REQUIRED: WebhookEventType.PAYMENT_ACTION_REQUIRED,

@@ -97,6 +97,10 @@ def test_create_subscribe_and_save_follows_the_variant_price(staff_api, store):
     ({"signupFee": "0.005"}, [("signupFee", "INVALID")]),
     ({"billingCycles": 0}, [("billingCycles", "INVALID")]),
     ({"tierRank": -1}, [("tierRank", "INVALID")]),
+    ({"renewalNoticeDays": -1}, [("renewalNoticeDays", "INVALID")]),
+    ({"renewalNoticeDays": 366}, [("renewalNoticeDays", "INVALID")]),
+    ({"renewalNoticeDays": 28}, [("renewalNoticeDays", "INVALID")]),  # February is 28 days
+    ({"intervalUnit": "WEEK", "renewalNoticeDays": 7}, [("renewalNoticeDays", "INVALID")]),
     ({"name": "   "}, [("name", "REQUIRED")]),
     ({"name": "x" * 256}, [("name", "INVALID")]),
     ({"currency": "EUR"}, [("currency", "CURRENCY_MISMATCH")]),
@@ -125,6 +129,23 @@ def test_longest_intervals_are_accepted(staff_api, store):
                                    intervalCount=count, price="9.99", trialDays=730)
         assert (plan["intervalUnit"], plan["intervalCount"]) == (unit, count)
     assert SubscriptionPlan.objects.count() == 4
+
+
+def test_renewal_notice_days_per_plan(staff_api, store):
+    plan = create_plan_via_api(staff_api, store.variants["COFFEE-250G"], price="180.00",
+                               intervalUnit="YEAR", renewalNoticeDays=30)
+    row = SubscriptionPlan.objects.get(pk=pk_of(plan["id"]))
+    assert row.renewal_notice_days == 30
+    payload = staff_api.mutate(PLAN_UPDATE, {"id": plan["id"], "input": {"renewalNoticeDays": 0}})
+    assert payload["subscriptionErrors"] == []
+    plans = staff_api.execute(VISIBLE_PLANS.replace("id name isActive",
+                                                    "id renewalNoticeDays"), {"archived": True})
+    assert [edge["node"]["renewalNoticeDays"]
+            for edge in plans["subscriptionPlans"]["edges"]] == [0]
+    # A monthly plan: 27 days at most (the shortest month is 28 days long).
+    monthly = create_plan_via_api(staff_api, store.variants["COFFEE-250G"], price="18.00",
+                                  renewalNoticeDays=27)
+    assert SubscriptionPlan.objects.get(pk=pk_of(monthly["id"])).renewal_notice_days == 27
 
 
 def test_update_changes_only_the_given_fields(staff_api, store):

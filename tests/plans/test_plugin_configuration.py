@@ -104,6 +104,26 @@ def test_boolean_fields_round_trip(staff_api, configured):
     assert load_settings().refund_unused_on_cancel is True
 
 
+def test_every_notice_has_a_switch_on_by_default(staff_api, configured):
+    from saleor_subscriptions.config import NOTICE_FIELDS
+    from saleor_subscriptions.domain.notices import NoticeKind
+
+    config = read(staff_api)["configuration"]
+    assert set(NOTICE_FIELDS) == set(NoticeKind.ALL)
+    for field in NOTICE_FIELDS.values():
+        assert config[field]["type"] == "BOOLEAN" and config[field]["value"] == "true"
+        assert ".email" in config[field]["helpText"]
+    assert config["Trial ending notice days"]["value"] == "3"
+    assert all(load_settings().notice_on(kind) for kind in NoticeKind.ALL)
+    body = update(staff_api, **{"E-mail: card expiring": "false", "Staff e-mail: dispute": False,
+                                "Trial ending notice days": "7"})
+    assert body["data"]["pluginUpdate"]["pluginsErrors"] == []
+    settings = load_settings()
+    assert settings.notices_off == {NoticeKind.CARD_EXPIRING, NoticeKind.STAFF_DISPUTE}
+    assert settings.trial_notice_days == 7
+    assert read(staff_api)["configuration"]["E-mail: card expiring"]["value"] == "false"
+
+
 @pytest.mark.parametrize("active, values, field, code", [
     (None, {"Payment retry schedule": "3,1"}, "Payment retry schedule", "INVALID"),
     (None, {"Payment retry schedule": "soon"}, "Payment retry schedule", "INVALID"),
@@ -116,6 +136,8 @@ def test_boolean_fields_round_trip(staff_api, configured):
     (None, {"Upgrade billing": "later"}, "Upgrade billing", "INVALID"),
     (None, {"Missed renewals": "bill_twice"}, "Missed renewals", "INVALID"),
     (None, {"Free trials per customer": "two"}, "Free trials per customer", "INVALID"),
+    (None, {"Trial ending notice days": "0"}, "Trial ending notice days", "INVALID"),
+    (None, {"Trial ending notice days": "31"}, "Trial ending notice days", "INVALID"),
     (None, {"Stripe API base URL": "ftp://x"}, "Stripe API base URL", "INVALID"),
     (None, {"Stripe secret key": "nonsense"}, "Stripe secret key", "INVALID"),
     (None, {"Stripe webhook signing secret": "sk_test_x"}, "Stripe webhook signing secret",

@@ -53,7 +53,7 @@ def test_a_dispute_is_recorded_staff_are_told_and_the_store_setting_pauses(
     (history,) = subscription.events.filter(type=EventType.DISPUTE_OPENED)
     assert history.order_id == payment.order_id and history.parameters["dispute"] == "dp_1"
     assert history.parameters["reason"] == "fraudulent"
-    (notice,) = [mail for mail in mailoutbox if "disputed" in mail.subject]
+    (notice,) = [mail for mail in mailoutbox if "dispute was opened" in mail.subject]
     assert notice.to == [superuser.email] and "dp_1" in notice.body
     assert "paused" in notice.body
 
@@ -61,7 +61,7 @@ def test_a_dispute_is_recorded_staff_are_told_and_the_store_setting_pauses(
     assert post(client, closed).json()["result"] == "recorded"
     run_on_commit_callbacks()
     assert subscription.events.filter(type=EventType.DISPUTE_CLOSED).count() == 1
-    assert any("closed" in mail.subject for mail in mailoutbox)
+    assert any("dispute was closed" in mail.subject for mail in mailoutbox)
     subscription.refresh_from_db()
     assert subscription.status == "paused"  # staff decide when it resumes
 
@@ -137,5 +137,5 @@ def test_a_detached_card_and_an_expiring_one_are_told_once(renewal, client, mail
     assert types(subscription).count(EventType.CARD_EXPIRING) == 1
     subjects = sorted(mail.subject for mail in mailoutbox
                       if mail.to == [renewal.customer.email])
-    assert subjects == ["The card for your subscription expires soon",
+    assert subjects == ["The card for your Coffee beans subscription expires soon",
                         "Your subscription needs a new card"]

@@ -17,6 +17,9 @@ def test_history_rows_map_to_webhook_events():
     assert webhook_events_for(EventType.CANCELLED, {}) == [WebhookEventType.CANCELLED]
     assert webhook_events_for(EventType.PAYMENT_RECOVERED, {}) == [WebhookEventType.RECOVERED]
     assert webhook_events_for(EventType.RENEWAL_ORDER_CREATED, {}) == []
+    assert webhook_events_for(EventType.TRIAL_ENDING, {}) == [WebhookEventType.TRIAL_ENDING]
+    assert webhook_events_for(EventType.RENEWAL_UPCOMING, {}) == [
+        WebhookEventType.RENEWAL_UPCOMING]
     assert webhook_events_for(EventType.PAYMENT_FAILED, {
         "status": "past_due", "previous_status": "active"}) == [
         WebhookEventType.PAYMENT_FAILED, WebhookEventType.PAST_DUE]
@@ -29,7 +32,7 @@ def test_every_lifecycle_event_of_the_brief_exists():
     names = set(all_event_types())
     assert len(names) == 16
     assert NOT_YET_EMITTED <= names
-    assert WebhookEventType.OFFER_ACCEPTED in NOT_YET_EMITTED
+    assert NOT_YET_EMITTED == {WebhookEventType.OFFER_ACCEPTED}
 
 
 def test_signature_is_hmac_sha256_of_the_body():

@@ -38,6 +38,9 @@ class SubscriptionPlanInput(graphene.InputObjectType):
         "Set this or price."
     )
     trial_days = graphene.Int(description="Free trial length in days (0-730).")
+    renewal_notice_days = graphene.Int(
+        description="E-mail customers (and send the renewal-upcoming webhook event) this many "
+        "days before each renewal; 0: no notice. Shorter than the billing period, at most 365.")
     signup_fee = Decimal(description="Charged once at sign-up (0 or more).")
     billing_cycles = graphene.Int(
         description="Number of paid periods before the subscription ends; null renews until "
