@@ -3,6 +3,7 @@ from graphene_federation import build_schema
 from saleor.graphql.api import Mutation as SaleorMutation
 from saleor.graphql.api import Query as SaleorQuery
 
+from .mutations.plugins import PluginUpdateAsQueried
 from .schema import SubscriptionMutations, SubscriptionQueries
 
 
@@ -11,7 +12,8 @@ class Query(SubscriptionQueries, SaleorQuery):
 
 
 class Mutation(SubscriptionMutations, SaleorMutation):
-    pass
+    # Saleor's, answering as plugin(id) does (its 2.10.1 answer is the bare database row).
+    plugin_update = PluginUpdateAsQueried.Field()
 
 
 schema = build_schema(Query, mutation=Mutation)
