@@ -67,3 +67,8 @@ def place_signup_order(*, email: str, plan, quantity: int, unit_price: Money, ch
                                customer_reference=card.customer_reference, card=card,
                                check_existing=False)
     return SubscribedLine(order_line=line, plan=plan, quantity=quantity)
+
+
+def simulated_before() -> bool:
+    """Whether a simulation signed anybody up in this store already."""
+    return Order.objects.filter(metadata__has_key=SIMULATION_METADATA_KEY).exists()

@@ -111,6 +111,6 @@ def test_the_command_prints_progress_and_the_report(plans, capsys):
     call_command("simulate_subscriptions", "--months", "1", "--subscribers", "5", "--seed", "3",
                  "--end", "2028-02-01")
     out, err = capsys.readouterr()
-    assert "simulated to 2028-02-01 (100%): 5 sign-ups" in err
+    assert "simulated to 2028-02-01 (100% of the time, 100% of the work): 5 sign-ups" in err
     assert out.splitlines()[0] == "Simulated 2028-01-01 .. 2028-02-01 (seed 3)"
     assert "5 signed up" in out

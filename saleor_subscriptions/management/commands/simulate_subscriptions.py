@@ -38,6 +38,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--end", help="First day after the period, YYYY-MM-DD (default: "
                                           "today, UTC).")
+        parser.add_argument("--once", action="store_true",
+                            help="Do nothing if a simulation ran on this store before (the "
+                                 "demo's restarts).")
 
     def handle(self, *args, **options):
         if not 1 <= options["months"] <= 60:
@@ -51,6 +54,12 @@ class Command(BaseCommand):
             pause_rate=options["pause_rate"], upgrade_rate=options["upgrade_rate"],
             flaky_card_share=options["flaky_cards"], lost_card_share=options["lost_cards"],
         )
+        if options["once"]:
+            from ...saleor_adapter.signup_orders import simulated_before
+
+            if simulated_before():
+                self.stdout.write("This store was simulated before: nothing to do.")
+                return
         try:
             report = run(parameters, progress=lambda line: self.stderr.write(line))
         except SimulationError as error:
