@@ -64,7 +64,7 @@ step 5 "Building the demo store: staff, products, plans, a customer with a subsc
 if [ "$DEMO_SUBSCRIBERS" != "0" ]; then
   step 6 "Simulating $DEMO_MONTHS months of $DEMO_SUBSCRIBERS subscribers with the renewal engine (once per database; first run: a few minutes, progress below)"
   "$PY" -m django simulate_subscriptions --once --months "$DEMO_MONTHS" \
-    --subscribers "$DEMO_SUBSCRIBERS" --seed 1
+    --subscribers "$DEMO_SUBSCRIBERS" --seed 1 --workers 2
 else
   step 6 "No simulated history (DEMO_SUBSCRIBERS=0)"
 fi

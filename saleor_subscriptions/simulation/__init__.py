@@ -86,20 +86,83 @@ class SimulationError(Exception):
     pass
 
 
-def run(parameters: Parameters, progress: Callable[[str], None] = lambda line: None
-        ) -> SimulationReport:
+def run(parameters: Parameters, progress: Callable[[str], None] = lambda line: None,
+        workers: int = 1) -> SimulationReport:
+    """`workers` processes share the subscribers (each acts for its share) and the daily
+    renewal runs (the engine's claims hand each due subscription to one of them); they keep
+    in step day by day, and every subscriber draws from a random generator of its own, so the
+    outcome does not depend on how many there are."""
+    start, end = parameters.start, parameters.end_at
+    signups = _signup_times(random.Random(parameters.seed), parameters, start, end)
+    _Store.load(parameters.seed)  # refuses a store that cannot be simulated, before any work
+    if workers <= 1:
+        tally = _simulate_share(parameters, signups, 0, 1, None, progress)
+    else:
+        tally = _in_processes(parameters, signups, workers, progress)
+    return build_report(parameters, start, end, tally)
+
+
+def _in_processes(parameters, signups, workers: int, progress) -> Tally:
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # each process opens its own
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(workers, timeout=900), context.Queue()
+    processes = [context.Process(target=_share_process, args=(
+        parameters, signups, share, workers, barrier, results,
+        progress if share == 0 else None)) for share in range(workers)]
+    for process in processes:
+        process.start()
+    outcomes = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    failures = [detail for kind, detail in outcomes if kind == "error"]
+    if failures:
+        raise SimulationError("A simulation process failed:\n%s" % failures[0])
+    total = Tally()
+    for _kind, tally in outcomes:
+        total.signed_up += tally.signed_up
+        total.refused += tally.refused
+        total.renewal_runs = max(total.renewal_runs, tally.renewal_runs)
+        for name in ("cancel_requests", "pause_requests", "upgrade_requests"):
+            setattr(total, name, getattr(total, name) + getattr(tally, name))
+        for reason, count in tally.reasons.items():
+            total.reasons[reason] = total.reasons.get(reason, 0) + count
+    return total
+
+
+def _share_process(parameters, signups, share, shares, barrier, results, progress):
+    import traceback
+
+    from django.db import connections
+
+    try:
+        tally = _simulate_share(parameters, signups, share, shares, barrier,
+                                progress or (lambda line: None))
+        results.put(("done", tally))
+    except Exception:  # reported to the parent, which fails the run with it
+        barrier.abort()
+        results.put(("error", traceback.format_exc()))
+    finally:
+        connections.close_all()
+
+
+def _simulate_share(parameters, signups, share, shares, barrier, progress) -> Tally:
+    """Sign-ups number `share`, `share + shares`, … and their doings; every daily renewal run."""
     from freezegun import freeze_time
 
     _commit_without_waiting_for_disk()
     store = _Store.load(parameters.seed)
     start, end = parameters.start, parameters.end_at
-    rng = random.Random(parameters.seed)
     timeline = _Timeline()
-    signups = _signup_times(rng, parameters, start, end)
     for number, when in enumerate(signups):
-        timeline.add(when, "signup", number)
+        if number % shares == share:
+            timeline.add(when, "signup", number)
     tally, people = Tally(), {}
     clock_started = time.monotonic()
+    in_step = barrier.wait if barrier is not None else (lambda: None)
     with freeze_time(start) as clock:
         day = start
         while day < end:
@@ -109,14 +172,16 @@ def run(parameters: Parameters, progress: Callable[[str], None] = lambda line: N
             for until in (renewal_time, day):
                 for when, action, subject in timeline.until(until):
                     clock.move_to(when)
-                    _act(store, parameters, rng, timeline, tally, people, when, action, subject)
+                    _act(store, parameters, timeline, tally, people, when, action, subject)
                 if until == renewal_time:
+                    in_step()
                     clock.move_to(renewal_time)
                     _renew(store, renewal_time)
                     tally.renewal_runs += 1
+                    in_step()
             if day.day in (start.day, (start.day + 15) % 28 + 1) or day >= end:
-                _progress(progress, signups, start, end, day, tally, clock_started)
-    return build_report(parameters, start, end, tally)
+                _progress(progress, signups, start, end, day, clock_started)
+    return tally
 
 
 def _commit_without_waiting_for_disk() -> None:
@@ -134,14 +199,15 @@ def _work_until(signups: List[datetime], moment: datetime) -> float:
     return sum(1 + (moment - signup).days / 30.44 for signup in signups if signup < moment)
 
 
-def _progress(progress, signups, start, end, day, tally, clock_started):
+def _progress(progress, signups, start, end, day, clock_started):
     elapsed = time.monotonic() - clock_started
     done, total = _work_until(signups, day), _work_until(signups, end)
     remaining = elapsed * (total - done) / done if done else 0
     progress("simulated to %s (%3.0f%% of the time, %3.0f%% of the work): %d sign-ups; "
              "%.0f s so far, about %.0f s to go" % (
                  day.date().isoformat(), 100 * (day - start) / (end - start),
-                 100 * done / total if total else 100, tally.signed_up, elapsed, remaining))
+                 100 * done / total if total else 100,
+                 sum(1 for signup in signups if signup < day), elapsed, remaining))
 
 
 # -- the schedule ---------------------------------------------------------------------------------
@@ -211,15 +277,21 @@ class _Store:
         return store
 
 
-def _act(store, parameters, rng, timeline, tally, people, when, action, subject):
+def _person(parameters, number: int) -> random.Random:
+    """Subscriber `number`'s own choices: the same whichever process acts for them."""
+    return random.Random("%d:%d" % (parameters.seed, number))
+
+
+def _act(store, parameters, timeline, tally, people, when, action, subject):
     from ..services.lifecycle import Actor
     from ..services.lifecycle.cancel import cancel
     from ..services.lifecycle.pause import pause
     from ..services.lifecycle.plan_change import change_plan
 
     if action == "signup":
+        rng = _person(parameters, subject)
         subscription = _sign_up(store, parameters, rng, subject, when)
-        people[subject] = subscription.pk
+        people[subject] = (subscription.pk, rng)
         tally.signed_up += 1
         for kind, rate in (("cancel", parameters.cancel_rate + parameters.cancel_rate_extra),
                            ("pause", parameters.pause_rate),
@@ -228,7 +300,8 @@ def _act(store, parameters, rng, timeline, tally, people, when, action, subject)
             if delay is not None:
                 timeline.add(when + delay, kind, subject)
         return
-    subscription = Subscription.objects.select_related("plan").get(pk=people[subject])
+    subscription_id, rng = people[subject]
+    subscription = Subscription.objects.select_related("plan").get(pk=subscription_id)
     customer = Actor(type="customer")
     try:
         if action == "cancel":

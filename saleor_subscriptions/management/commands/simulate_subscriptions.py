@@ -38,6 +38,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--end", help="First day after the period, YYYY-MM-DD (default: "
                                           "today, UTC).")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="Processes sharing the work (1-8; the same outcome).")
         parser.add_argument("--once", action="store_true",
                             help="Do nothing if a simulation ran on this store before (the "
                                  "demo's restarts).")
@@ -45,6 +47,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not 1 <= options["months"] <= 60:
             raise CommandError("--months: from 1 to 60.")
+        if not 1 <= options["workers"] <= 8:
+            raise CommandError("--workers: from 1 to 8.")
         if not 0 <= options["subscribers"] <= 1_000_000:
             raise CommandError("--subscribers: from 0 to 1000000.")
         parameters = Parameters(
@@ -61,7 +65,8 @@ class Command(BaseCommand):
                 self.stdout.write("This store was simulated before: nothing to do.")
                 return
         try:
-            report = run(parameters, progress=lambda line: self.stderr.write(line))
+            report = run(parameters, progress=lambda line: self.stderr.write(line),
+                         workers=options["workers"])
         except SimulationError as error:
             raise CommandError(str(error))
         for line in report.lines():
