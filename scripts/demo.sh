@@ -5,14 +5,14 @@
 # localstripe is the embedded Stripe unless STRIPE_SECRET_KEY (and STRIPE_PUBLISHABLE_KEY) are set;
 # it keeps its state in .run/localstripe.pickle, so a restart keeps the demo's subscriptions
 # renewable (delete that file only together with the demo database).
-# DEMO_SUBSCRIBERS (default 2000) and DEMO_MONTHS (default 12) size the simulated history
+# DEMO_SUBSCRIBERS (default 1000) and DEMO_MONTHS (default 12) size the simulated history
 # (DEMO_SUBSCRIBERS=0: none); it is made once per database.
 # DEMO_SMOKE=1 runs a storefront purchase against the live server and exits (used to verify).
 source "$(dirname "$0")/env.sh"
 export DATABASE_URL="${DEMO_DATABASE_URL:-$DATABASE_URL}"
 PORT="${PORT:-8000}"
 STRIPE_PORT="${STRIPE_PORT:-8420}"
-DEMO_SUBSCRIBERS="${DEMO_SUBSCRIBERS:-2000}"
+DEMO_SUBSCRIBERS="${DEMO_SUBSCRIBERS:-1000}"
 DEMO_MONTHS="${DEMO_MONTHS:-12}"
 RUN="$ROOT/.run"
 mkdir -p "$RUN"

@@ -12,12 +12,14 @@ random choice comes from one `random.Random(seed)`: a seed gives the same store 
 
 Customers are guests (`sim-<seed>-<n>@example.com`); a share of them have cards that decline
 a renewal once or twice and then recover on a dunning retry, or that stop paying for good.
+Nothing leaves the process: the e-mails and webhooks the product would queue are dropped.
 """
 import calendar
 import heapq
 import math
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, List, Optional, Tuple
@@ -163,7 +165,7 @@ def _simulate_share(parameters, signups, share, shares, barrier, progress) -> Ta
     tally, people = Tally(), {}
     clock_started = time.monotonic()
     in_step = barrier.wait if barrier is not None else (lambda: None)
-    with freeze_time(start) as clock:
+    with freeze_time(start) as clock, _no_outgoing_messages():
         day = start
         while day < end:
             renewal_time = day + timedelta(hours=RENEWAL_HOUR)
@@ -182,6 +184,21 @@ def _simulate_share(parameters, signups, share, shares, barrier, progress) -> Ta
             if day.day in (start.day, (start.day + 15) % 28 + 1) or day >= end:
                 _progress(progress, signups, start, end, day, clock_started)
     return tally
+
+
+@contextmanager
+def _no_outgoing_messages():
+    """Simulated customers are not e-mailed and no App is told about them: the Celery tasks
+    the product queues on its way (order, payment and payment-failed e-mails, webhooks) are
+    dropped instead of sent to the broker, where a worker would send them."""
+    from celery.app.task import Task
+
+    send = Task.apply_async
+    Task.apply_async = lambda task, *args, **kwargs: None
+    try:
+        yield
+    finally:
+        Task.apply_async = send
 
 
 def _commit_without_waiting_for_disk() -> None:
@@ -377,12 +394,21 @@ def _sign_up(store, parameters, rng, number, when) -> Subscription:
 
 
 def _renew(store, now: datetime) -> None:
+    """The day's renewal run: batch after batch while anything is due. (On a day when nothing
+    is, the run would do nothing: it is not started, which saves its fixed cost.)"""
     from ..services.renewals import renew_due_subscriptions
 
-    while True:
+    while _anything_due(now):
         result = renew_due_subscriptions(now, context=store.context)
         if not result.claimed:
             return
+
+
+def _anything_due(now: datetime) -> bool:
+    from ..services import claiming
+
+    return (claiming.due_for_renewal(now).exists() or claiming.due_for_retry(now).exists()
+            or Subscription.objects.filter(status="paused", pause_resumes_at__lte=now).exists())
 
 
 __all__ = ["Parameters", "SimulationError", "SimulationReport", "run"]

@@ -18,7 +18,9 @@ from django.db import connection
 from saleor_subscriptions.management.commands.subscriptions_demo import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    CUSTOMER_EMAIL,
 )
+from saleor_subscriptions.models import Subscription
 from saleor_subscriptions.testing.client import HttpApiClient
 from saleor_subscriptions.testing.live_server import serving
 from saleor_subscriptions.testing.users import login
@@ -63,6 +65,9 @@ def _database_url() -> str:
 def test_every_checked_block_works_as_printed(transactional_db, localstripe):
     call_command("subscriptions_demo", "--stripe-secret-key", "sk_test_demo",
                  "--stripe-publishable-key", "pk_test_demo", "--stripe-api-base", localstripe.url)
+    # The demo's customer (README "The demo") bought a subscription through the checkout.
+    (bought,) = Subscription.objects.filter(user__email=CUSTOMER_EMAIL)
+    assert (bought.plan.name, bought.status) == ("Club medium", "active")
     with serving() as url:
         env = dict(os.environ, PORT=str(urlsplit(url).port),
                    STRIPE_PORT=str(urlsplit(localstripe.url).port),
