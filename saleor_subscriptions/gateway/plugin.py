@@ -89,6 +89,8 @@ class SubscriptionStripeGatewayPlugin(BasePlugin):
         if not (self.enabled and settings.stripe_secret_key):
             return previous_value
         from ..saleor_adapter.payments import refund_through
+        from .simulated import with_simulated_cards
         from .stripe_gateway import StripeGateway
 
-        return refund_through(StripeGateway.from_settings(settings), payment_information)
+        return refund_through(with_simulated_cards(StripeGateway.from_settings(settings)),
+                              payment_information)

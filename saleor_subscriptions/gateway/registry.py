@@ -14,7 +14,8 @@ def get_gateway(settings=None) -> PaymentGateway:
         factory = getattr(fake, "get_fake_gateway", None) or fake.FakeGateway
         return factory()
     from ..config import load_settings
+    from .simulated import with_simulated_cards
     from .stripe_gateway import StripeGateway
 
     current: Optional[object] = settings if settings is not None else load_settings()
-    return StripeGateway.from_settings(current)
+    return with_simulated_cards(StripeGateway.from_settings(current))

@@ -4,6 +4,7 @@ from saleor.graphql.api import Mutation as SaleorMutation
 from saleor.graphql.api import Query as SaleorQuery
 
 from . import saleor_type_fields
+from .mutations.plugins import PluginUpdateAsQueried
 from .schema import SubscriptionMutations, SubscriptionQueries
 
 saleor_type_fields.install()
@@ -14,7 +15,8 @@ class Query(SubscriptionQueries, SaleorQuery):
 
 
 class Mutation(SubscriptionMutations, SaleorMutation):
-    pass
+    # Saleor's, answering as plugin(id) does (its 2.10.1 answer is the bare database row).
+    plugin_update = PluginUpdateAsQueried.Field()
 
 
 schema = build_schema(Query, mutation=Mutation)

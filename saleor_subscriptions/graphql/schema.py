@@ -48,6 +48,7 @@ from .mutations.webhooks import (
     SubscriptionWebhookUpdate,
     resolve_subscription_webhooks,
 )
+from .sorters import SubscriptionSortingInput
 from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, SubscriptionPlan
 from .webhook_types import SubscriptionWebhook
 
@@ -133,6 +134,8 @@ class SubscriptionQueries(graphene.ObjectType):
     customer_subscriptions = CheckedFilterConnectionField(
         CustomerSubscription,
         filter=SubscriptionFilterInput(),
+        sort_by=SubscriptionSortingInput(description="Sort subscriptions (default: newest "
+                                         "first)."),
         description="All subscriptions, for staff with MANAGE_ORDERS.",
     )
     subscription_webhooks = graphene.List(

@@ -16,11 +16,12 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from saleor.account import events as account_events
 from saleor.core import analytics
-from saleor.order import events
+from saleor.order import OrderEvents, events
 from saleor.order.actions import automatically_fulfill_digital_lines
 from saleor.order.emails import send_payment_confirmation
-from saleor.order.models import OrderLine
+from saleor.order.models import OrderEvent, OrderLine
 from saleor.order.utils import order_needs_automatic_fullfilment
 from saleor.plugins.base_plugin import BasePlugin
 from saleor.plugins.manager import PluginsManager, get_plugins_manager
@@ -56,9 +57,13 @@ class OrderEffects:
                 plugin for plugin in self.manager.plugins if not isinstance(plugin, WebhookPlugin)
             ]
 
-    def order_created(self, order, user) -> None:
-        """As saleor.order.actions.order_created (not from a draft)."""
-        events.order_created_event(order=order, user=user, from_draft=False)
+    def order_created(self, order, user, note: str = "") -> None:
+        """As saleor.order.actions.order_created (not from a draft); `note` is written as a
+        note in the order's history (the dashboard shows it beside the "placed" event)."""
+        if note:
+            _placed_with_note(order, user, note)
+        else:
+            events.order_created_event(order=order, user=user, from_draft=False)
         self._run_hook("order_created", order)
 
     def order_fully_paid(self, order) -> None:
@@ -93,6 +98,17 @@ class OrderEffects:
         if self._digital_types is None:
             self._digital_types = ProductType.objects.filter(is_digital=True).exists()
         return self._digital_types and _has_digital_product_type(order)
+
+
+def _placed_with_note(order, user, note: str) -> None:
+    """Saleor's order_created_event and a system note (order_note_added_event without a user),
+    in one INSERT: the renewal hot path keeps its query budget."""
+    account_events.customer_placed_order_event(user=user, order=order)
+    by = user if user is not None and not user.is_anonymous else None
+    OrderEvent.objects.bulk_create([
+        OrderEvent(order=order, type=OrderEvents.PLACED, user=by),
+        OrderEvent(order=order, type=OrderEvents.NOTE_ADDED, parameters={"message": note}),
+    ])
 
 
 def _has_digital_product_type(order) -> bool:

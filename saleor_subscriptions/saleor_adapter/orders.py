@@ -114,7 +114,27 @@ def create_renewal_order(
     return order
 
 
-def place_paid_order(order: Order, charge: Optional[dict] = None, effects=None) -> None:
+#: where staff open a subscription in the package's console (`<id>`: its GraphQL id)
+CONSOLE_SUBSCRIPTION_PATH = "/subscriptions/dashboard/subscriptions/%s"
+
+
+def renewal_note(subscription, cycle_index: int, declined_attempts: int = 0) -> str:
+    """The note a placed renewal order carries in Saleor's order history, so staff recognise
+    it in the dashboard where checkout orders are: "Subscription renewal: Coffee monthly,
+    cycle 3 …" with the subscription's console page; a renewal paid after declines says so."""
+    from graphql_relay import to_global_id
+
+    plan = subscription.plan
+    text = "Subscription renewal: %s, cycle %d." % (plan.name if plan else "plan", cycle_index)
+    if declined_attempts:
+        text += " Paid on a dunning retry after %d failed attempt%s." % (
+            declined_attempts, "" if declined_attempts == 1 else "s")
+    page = CONSOLE_SUBSCRIPTION_PATH % to_global_id("CustomerSubscription", subscription.pk)
+    return "%s Subscription console: %s" % (text, page)
+
+
+def place_paid_order(order: Order, charge: Optional[dict] = None, effects=None,
+                     note: str = "") -> None:
     """The money is in: place the renewal draft as checkoutComplete places an order.
 
     As Saleor's checkout/utils.py create_order: the captured payment is on the order first
@@ -122,7 +142,8 @@ def place_paid_order(order: Order, charge: Optional[dict] = None, effects=None) 
     order is placed (status UNFULFILLED, `order_created` events and plugin hooks, which see the
     payment) and the confirmation e-mails go out after the commit; then, as for any order paid
     after it was created, Saleor's fully-paid effects. An order placed already (one made before
-    renewals waited for their payment) is only paid.
+    renewals waited for their payment) is only paid. `note` (renewal_note) goes into the
+    order's history with the "placed" event.
     """
     from .order_effects import OrderEffects
     from .payments import write_captured_payment
@@ -134,7 +155,7 @@ def place_paid_order(order: Order, charge: Optional[dict] = None, effects=None) 
         order.status = OrderStatus.UNFULFILLED
         order.save(update_fields=["status"])
         user = order.user
-        effects.order_created(order, user if user is not None else AnonymousUser())
+        effects.order_created(order, user if user is not None else AnonymousUser(), note=note)
         schedule_order_emails(order.pk, user.pk if user is not None else None)
     if payment is None:
         return

@@ -272,7 +272,7 @@ def action_required(subscription, cycle, attempt, rechecked: bool, context) -> N
 def record_success(subscription, cycle, attempt, result: ChargeResult, now, context) -> None:
     """The money is in: the order is placed with its Saleor payment, cycle paid, period
     advanced, events."""
-    from ..saleor_adapter.orders import place_paid_order
+    from ..saleor_adapter.orders import place_paid_order, renewal_note
 
     amount = Money(cycle.amount, cycle.currency)
     if cycle.order_id is not None:
@@ -286,7 +286,8 @@ def record_success(subscription, cycle, attempt, result: ChargeResult, now, cont
                 card=result.card,
                 check_existing=False,  # recorded only with its attempt, which is still STARTED
             )
-        place_paid_order(cycle.order, charge, effects=context.order_effects())
+        note = renewal_note(subscription, cycle.cycle_index, declined_attempts=cycle.attempt_count)
+        place_paid_order(cycle.order, charge, effects=context.order_effects(), note=note)
     had_failures = cycle.attempt_count > 0
     cycle.status = CycleStatus.PAID
     cycle.next_retry_at = None

@@ -80,6 +80,12 @@ def _create_from_order(order, now: datetime) -> List[Subscription]:
     return started
 
 
+def start_for_line(order, line, card, now: datetime) -> Subscription:
+    """One subscription from one paid order line, as create_from_order starts each: for an
+    order placed without a checkout (saleor_adapter.signup_orders, the simulation)."""
+    return _start(order, line, card, now)
+
+
 def _start(order, line, card, now: datetime) -> Subscription:
     plan = line.plan
     unit_price = plans.plan_unit_price(plan)

@@ -1,8 +1,11 @@
-"""Build the demo store through Saleor's GraphQL API (idempotent): staff, products, plans."""
+"""Build the demo store through Saleor's GraphQL API (idempotent): staff, products, plans, and a
+customer who bought a subscription through the storefront's checkout."""
 from decimal import Decimal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from graphene import Node
 
+from ...models import Subscription, SubscriptionPlan
 from ...testing.client import ApiClient
 from ...testing.plugins import configure_plugin
 from ...testing.store import add_product, build_store
@@ -10,6 +13,11 @@ from ...testing.users import create_user, login
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin"
+CUSTOMER_EMAIL = "customer@example.com"
+CUSTOMER_PASSWORD = "customer"
+CUSTOMER_PLAN = "Club medium"
+#: plenty, so a simulated year of renewals never runs out of stock
+DEMO_STOCK = 10 ** 6
 
 PLAN_CREATE = """
 mutation($input: SubscriptionPlanCreateInput!) {
@@ -67,11 +75,43 @@ class Command(BaseCommand):
             "Stripe API base URL": options["stripe_api_base"]})
         if ProductVariant.objects.filter(sku="COFFEE-250G").exists():
             self.stdout.write("Demo store already exists; plugin configuration refreshed.")
+        else:
+            store = build_store(staff)
+            for name, price, variants in CATALOGUE:
+                add_product(staff, store, name, Decimal(price),
+                            {sku: Decimal(value) for sku, value in variants.items()},
+                            stock=DEMO_STOCK)
+            for sku, plan in PLANS:
+                staff.mutate(PLAN_CREATE, {"input": dict(plan, variantId=store.variants[sku])})
+            self.stdout.write("Demo store created: %d variants, %d plans." % (
+                len(store.variants), len(PLANS)))
+        self._customer(api)
+
+    def _customer(self, api):
+        """customer@example.com / customer, subscribed to Club medium through the checkout
+        (a card made at the embedded Stripe), once."""
+        from saleor.account.models import User
+
+        from ...config import load_settings
+        from ...gateway import stripe_client
+        from ...testing import storefront
+
+        user = User.objects.filter(email=CUSTOMER_EMAIL).first()
+        if user is None:
+            user = User.objects.create_user(email=CUSTOMER_EMAIL, password=CUSTOMER_PASSWORD,
+                                            is_active=True)
+        if Subscription.objects.filter(user=user).exists():
             return
-        store = build_store(staff)
-        for name, price, variants in CATALOGUE:
-            add_product(staff, store, name, Decimal(price),
-                        {sku: Decimal(value) for sku, value in variants.items()})
-        for sku, plan in PLANS:
-            staff.mutate(PLAN_CREATE, {"input": dict(plan, variantId=store.variants[sku])})
-        self.stdout.write("Demo store created: %d variants, %d plans." % (len(store.variants), len(PLANS)))
+        customer = api.as_user(login(api, CUSTOMER_EMAIL, CUSTOMER_PASSWORD))
+        plan = SubscriptionPlan.objects.get(name=CUSTOMER_PLAN)
+        card = stripe_client.from_settings(load_settings()).PaymentMethod.create(
+            type="card", card={"number": "4242424242424242", "exp_month": 12,
+                               "exp_year": 2034, "cvc": "123"})
+        result = storefront.buy(
+            customer, Node.to_global_id("ProductVariant", plan.variant_id),
+            Node.to_global_id("SubscriptionPlan", plan.pk), card["id"], email=CUSTOMER_EMAIL)
+        if result["checkoutErrors"] or not result["order"]:
+            raise CommandError("The demo customer's checkout failed: %s"
+                               % result["checkoutErrors"])
+        self.stdout.write("Demo customer %s subscribed to %s (order %s)." % (
+            CUSTOMER_EMAIL, CUSTOMER_PLAN, result["order"]["number"]))
