@@ -4,18 +4,14 @@ localstripe 1.15.4 sends no payment_intent.* or charge.refunded events, so this 
 endpoint accepts what a Stripe-like sender signs: an event type we do not handle (acknowledged,
 stored, ignored), and one signed with another secret (refused, nothing stored)."""
 import json
-import threading
 import time
 import urllib.request
-from contextlib import contextmanager
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
-from django.core.wsgi import get_wsgi_application
-from django.db import connections
 
 from saleor_subscriptions.models import StripeWebhookEvent
 from saleor_subscriptions.testing import renewal_factories as rf
+from saleor_subscriptions.testing.live_server import serving
 from saleor_subscriptions.testing.plugins import configure_plugin
 
 STRIPE_TEST_KEY = "sk_test_subscriptions"  # what tests/conftest.py's plugin_on configures
@@ -28,34 +24,6 @@ def register(localstripe_url: str, name: str, url: str, secret: str, events) -> 
                                      data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=10).close()
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextmanager
-def serving():
-    """This Django on a free port in a thread (pytest-django's live_server would flush the
-    tables the other tests share after it); its connection closed after every request."""
-    django_app = get_wsgi_application()
-
-    def app(environ, start_response):
-        try:
-            return list(django_app(environ, start_response))
-        finally:
-            connections.close_all()
-
-    server = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield "http://127.0.0.1:%d" % server.server_port
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
 
 
 @pytest.fixture

@@ -1,0 +1,185 @@
+"""The staff console in a real browser against a live server: sign in as staff, every page,
+charts drawn with the store's numbers, CSV exports, and a refund from a subscription's page.
+
+The store (numbers by hand, months counted back from today):
+  monthly  20.00 × 1, since 6 months ago ................................ MRR 20.00
+  yearly  120.00 × 1, since 4 months ago (120 / 12) ..................... MRR 10.00
+  monthly  20.00 × 2, since 3 months ago, cancelled a month ago ......... churn -40.00
+  weekly    7.00 × 1, since 2 months ago (7 × 365.25 / 12 / 7) .......... MRR 30.44
+  monthly  20.00 × 1, since 32 days ago, renewed today (order + payment)  MRR 20.00
+  monthly  20.00 × 1, trialing (worth nothing yet)
+MRR today: 80.44; subscribers: 4 active, 1 trialing, 1 cancelled."""
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import graphene
+import pytest
+from freezegun import freeze_time
+
+from saleor_subscriptions.config import load_settings
+from saleor_subscriptions.models import Subscription
+from saleor_subscriptions.services import renewals
+from saleor_subscriptions.testing import renewal_factories as rf
+from saleor_subscriptions.testing.live_server import serving
+from saleor_subscriptions.testing.users import PASSWORD
+
+STRIPE_TEST_KEY = "sk_test_subscriptions"  # what tests/conftest.py's plugin_on configures
+CANCEL = """
+mutation($id: ID!) {
+  subscriptionCancel(id: $id, immediately: true, reason: TOO_EXPENSIVE) {
+    subscriptionErrors { field message code }
+  }
+}"""
+
+
+def month_start(now, back):
+    month = now.month - 1 - back
+    return datetime(now.year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+
+
+def gid(subscription):
+    return graphene.Node.to_global_id("CustomerSubscription", subscription.pk)
+
+
+def not_due(subscription, now):
+    """Old subscriptions whose renewals are not the test's subject: next due in ten days."""
+    Subscription.objects.filter(pk=subscription.pk).update(
+        next_billing_at=now + timedelta(days=10), current_period_end=now + timedelta(days=10))
+
+
+@pytest.fixture
+def console_store(keep_committed_data, transactional_db, store, staff_api, plugin_on, customer):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    variant = rf.variant_from_global_id(store.variants["COFFEE-250G"])
+    shipping = rf.shipping_method_from_global_id(store.shipping_method_id)
+    monthly = rf.make_plan(variant, name="Coffee monthly", price=Decimal("20.00"))
+    yearly = rf.make_plan(variant, name="Coffee yearly", interval_unit="year", price=Decimal("120.00"))
+    weekly = rf.make_plan(variant, name="Coffee weekly", interval_unit="week", price=Decimal("7.00"))
+    card = rf.create_card(plugin_on.url, STRIPE_TEST_KEY, customer.email)
+
+    def subscribe(plan, start, **kwargs):
+        return rf.make_subscription(plan, customer, card, start=start, shipping_method=shipping, **kwargs)
+
+    for plan, back, quantity in ((monthly, 6, 1), (yearly, 4, 1), (monthly, 3, 2), (weekly, 2, 1)):
+        start = month_start(now, back) + timedelta(days=2, hours=10)
+        subscription = subscribe(plan, start, quantity=quantity)
+        not_due(subscription, now)
+        if quantity == 2:
+            cancelled = subscription
+    with freeze_time(month_start(now, 1) + timedelta(days=14)):
+        payload = staff_api.execute(CANCEL, {"id": gid(cancelled)})["subscriptionCancel"]
+    assert payload["subscriptionErrors"] == []
+    renewed = subscribe(monthly, now - timedelta(days=32))
+    subscribe(monthly, now - timedelta(days=1), trial_end=now + timedelta(days=13))
+    context = renewals.make_context(load_settings())
+    while renewals.renew_due_subscriptions(now, context=context).claimed:
+        pass
+    renewed.refresh_from_db()
+    assert renewed.paid_cycles == 2
+    return {"renewed": renewed, "customer": customer}
+
+
+@pytest.fixture
+def console(console_store, page, superuser):
+    with serving() as url:
+        page.goto(url + "/subscriptions/dashboard/")
+        page.fill("input[name=email]", superuser.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-kpi=mrr]")
+        page.wait_for_function("window.consoleCharts && window.consoleCharts.mrr")
+        yield page, url
+
+
+def chart_data(page):
+    return page.evaluate("""() => Object.fromEntries(Object.entries(window.consoleCharts).map(
+        ([name, chart]) => [name, {labels: chart.data.labels,
+            datasets: Object.fromEntries(chart.data.datasets.map((d) => [d.label, d.data]))}]))""")
+
+
+def download_csv(page, name):
+    with page.expect_download() as info:
+        page.click("[data-csv='%s']" % name)
+    with open(info.value.path(), encoding="utf-8") as f:
+        return list(csv.DictReader(io.StringIO(f.read())))
+
+
+def test_overview_draws_the_stores_numbers(console, screenshot):
+    page, _ = console
+    charts = chart_data(page)
+    mrr = charts["mrr"]["datasets"]["MRR"]
+    assert len(mrr) == 12 and mrr[-1] == pytest.approx(80.44)
+    assert mrr[-7] == pytest.approx(20.00)  # six months ago: only the first monthly
+    movements = charts["movements"]["datasets"]
+    assert movements["Churn"][-2] == pytest.approx(-40.00)
+    assert movements["New"][-3] == pytest.approx(30.44)
+    statuses = dict(zip(charts["statuses"]["labels"], charts["statuses"]["datasets"]["Subscribers"]))
+    assert statuses == {"Trialing": 1, "Active": 4, "Past due": 0, "Paused": 0, "Cancelled": 1,
+                        "Expired": 0}
+    churn = charts["churn"]["datasets"]["Revenue churn (% of opening MRR)"]
+    # A month ago: 40 of the opening 100.44 (20 + 10 + 40 + 30.44) churned.
+    assert churn[-2] == pytest.approx(39.82)
+    plans = dict(zip(charts["plans"]["labels"], charts["plans"]["datasets"]["Current subscribers"]))
+    assert plans == {"Coffee monthly": 3, "Coffee yearly": 1, "Coffee weekly": 1}
+    assert page.inner_text("[data-kpi=mrr] .tile-value").replace(",", "").endswith("80.44")
+    rows = download_csv(page, "mrr-movements")
+    assert len(rows) == 12 and rows[0]["Closing MRR"] == "80.44" and rows[1]["Churn"] == "-40.00"
+    assert page.errors == []
+    screenshot("overview")
+
+
+def test_subscriptions_list_searches_filters_and_exports(console, screenshot):
+    page, url = console
+    page.click("[data-nav=subscriptions]")
+    page.wait_for_selector("[data-table=subscriptions] tbody tr.clickable")
+    assert page.locator("[data-table=subscriptions] tbody tr").count() == 6
+    rows = download_csv(page, "subscriptions")
+    assert len(rows) == 6 and {row["Customer"] for row in rows} == {"customer@example.com"}
+    assert sorted(row["Status"] for row in rows) == ["ACTIVE"] * 4 + ["CANCELLED", "TRIALING"]
+    page.select_option("select[name=status]", "CANCELLED")
+    page.wait_for_function("document.querySelectorAll('[data-table=subscriptions] tbody tr').length === 1")
+    assert "Coffee monthly" in page.inner_text("[data-table=subscriptions] tbody")
+    page.fill("input[name=q]", "nobody@")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector("[data-table=subscriptions] td.empty")
+    page.goto(url + "/subscriptions/dashboard/#/subscriptions")
+    page.wait_for_selector("[data-table=subscriptions] tbody tr.clickable")
+    screenshot("subscriptions")
+    assert page.errors == []
+
+
+def test_subscription_page_shows_the_timeline_and_refunds(console, console_store, screenshot):
+    page, url = console
+    renewed = console_store["renewed"]
+    page.goto(url + "/subscriptions/dashboard/#/subscriptions/" + gid(renewed))
+    page.wait_for_selector("[data-table=timeline] tbody tr")
+    timeline = page.inner_text("[data-table=timeline]")
+    assert "Renewed" in timeline and "Order #" in timeline and "Capture" in timeline
+    rows = download_csv(page, "timeline")
+    assert {"Event", "Order", "Payment"} <= {row["Kind"] for row in rows}
+    screenshot("subscription")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.fill("input[name=amount]", "5.00")
+    page.click("[data-action=refund]")
+    page.wait_for_selector(".notice-success")
+    page.wait_for_function(
+        "document.querySelector('[data-table=timeline]').innerText.includes('Refund')")
+    rows = download_csv(page, "timeline")
+    refunds = [row for row in rows if row["Kind"] == "Refund"]
+    assert refunds and {row["Amount"] for row in refunds} == {"5.00"}
+    screenshot("subscription-refunded")
+    assert page.errors == []
+
+
+def test_a_customer_cannot_use_the_console(console_store, page, customer):
+    with serving() as url:
+        page.goto(url + "/subscriptions/dashboard/")
+        page.fill("input[name=email]", customer.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector(".notice-error")
+        assert "not a staff account" in page.inner_text(".notice-error")
+        assert page.evaluate("window.sessionStorage.length") == 0
