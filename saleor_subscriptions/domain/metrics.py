@@ -114,8 +114,8 @@ def revenue_churn_rate(mrr_start: Decimal, churn: Decimal, contraction: Decimal
 
 def net_revenue_retention(mrr_start: Decimal, expansion: Decimal, contraction: Decimal,
                           churn: Decimal) -> Optional[Decimal]:
-    """(MRR at the start + expansion + contraction + churn) / MRR at the start; new and
-    reactivated MRR are not part of it."""
+    """(MRR at the start + expansion + contraction + churn of the subscribers who were there
+    before the range) / MRR at the start; new and reactivated MRR are not part of it."""
     return ratio(mrr_start + expansion + contraction + churn, mrr_start)
 
 

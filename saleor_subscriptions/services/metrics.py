@@ -72,12 +72,15 @@ def plan_ids_for(plan_pks: Optional[Sequence[int]], families: Optional[Sequence[
 
 _TOTALS = """
 SELECT measure, CASE WHEN cohort = %(none)s THEN GREATEST(day, %(before)s) ELSE day END AS day,
-       cohort, SUM(count), SUM(amount)
+       CASE WHEN cohort <> %(none)s AND cohort < %(first)s THEN %(earlier)s ELSE cohort END,
+       SUM(count), SUM(amount)
 FROM saleor_subscriptions_metricsrollup
-WHERE currency = %(currency)s AND day <= %(end)s AND (cohort = %(none)s OR cohort >= %(first)s)
-  {plans}
+WHERE currency = %(currency)s AND day <= %(end)s
+  AND (cohort = %(none)s OR cohort >= %(first)s OR day >= %(first)s) {plans}
 GROUP BY 1, 2, 3
 """
+#: the cohort of everyone who signed up before the range's first month (net revenue retention)
+EARLIER = date(1970, 1, 2)
 
 
 class Metrics:
@@ -98,7 +101,8 @@ class Metrics:
             cursor.execute(_TOTALS.format(plans=plans), {
                 "none": NO_COHORT, "before": request.start - timedelta(days=1),
                 "currency": request.currency, "end": request.end,
-                "first": m.month_start(request.start), "plans": list(request.plan_ids or ())})
+                "first": m.month_start(request.start), "earlier": EARLIER,
+                "plans": list(request.plan_ids or ())})
             for measure, day, cohort, count, amount in cursor.fetchall():
                 key = (cohort, day) if measure.startswith("cohort:") else day
                 totals[measure][key] = (int(count), amount)
@@ -165,6 +169,11 @@ class Metrics:
         point = self._points([whole])[0]
         mrr_start = m.running_totals(self._deltas("mrr:", True),
                                      [whole.start - timedelta(days=1)])[0]
+        existing = {kind: sum((amount for (cohort, _month), (_count, amount)
+                               in self._totals.get("cohort:" + kind, {}).items()
+                               if cohort == EARLIER), Decimal(0))
+                    for kind in (MovementKind.EXPANSION, MovementKind.CONTRACTION,
+                                 MovementKind.CHURN)}
         currency = self.request.currency
         arpu = (quantize(point.mrr / point.paying_subscribers, currency)
                 if point.paying_subscribers else None)
@@ -173,8 +182,8 @@ class Metrics:
         return Summary(
             point=point,
             net_revenue_retention=m.net_revenue_retention(
-                mrr_start, point.movements[MovementKind.EXPANSION],
-                point.movements[MovementKind.CONTRACTION], point.movements[MovementKind.CHURN]),
+                mrr_start, existing[MovementKind.EXPANSION], existing[MovementKind.CONTRACTION],
+                existing[MovementKind.CHURN]),
             arpu=arpu,
             ltv=quantize(ltv, currency) if ltv is not None else None,
             trial_conversion_rate=self._transition_rate("trialing", "active", whole),
@@ -198,8 +207,11 @@ class Metrics:
 
     @cached_property
     def cohorts(self) -> List[m.Cohort]:
-        deltas = {key: (count, amount)
-                  for key, (count, amount) in self._totals.get("cohort:mrr", {}).items()}
+        deltas: Dict[Tuple[date, date], Tuple[int, Decimal]] = {}
+        for kind in MovementKind.ALL:
+            for key, (count, amount) in self._totals.get("cohort:" + kind, {}).items():
+                before = deltas.get(key, (0, Decimal(0)))
+                deltas[key] = (before[0] + count, before[1] + amount)
         return m.cohort_table(deltas, m.month_start(self.request.start),
                               m.month_start(self.request.end))
 

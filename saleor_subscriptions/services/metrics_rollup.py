@@ -7,17 +7,17 @@ Measures (count and amount are signed deltas of the day, per currency and plan):
 - `mrr:<kind>`: the ledger's movements; count +1 new/reactivation, -1 churn (paying subscribers).
 - `mrr:moved`: a plan change carries the MRR it had (and its paying subscriber) from the old plan
   to the new one: -x on the old, +x on the new (0 store-wide).
-- `cohort:mrr` (day = month, cohort = sign-up month): the same movements by cohort.
+- `cohort:<kind>` (day = month, cohort = sign-up month): the same movements by cohort.
 - `status:<status>`: subscribers entering (+1) and leaving (-1) a status (and plan).
 - `transition:<from>:<to>`: status changes (from `none` for a first status).
-- `cancel_reason:<reason>`: changes into cancelled, by the reason given.
+- `cancel_reason:<reason>`: changes into cancelled, by the customer's reason (`payment_failed`
+  when dunning ended it, `unspecified` when none was given).
 - `event:<type>`: events of COUNTED_EVENT_TYPES (retention offers).
 """
 from django.db import connection, transaction
 
 ADVISORY_LOCK_KEY = 0x5B5C_0013
 COUNTED_EVENT_TYPES = ("retention_offer_presented", "retention_offer_accepted")
-PAYMENT_FAILURE_EVENTS = ("dunning_exhausted", "renewal_failed", "payment_failed")
 
 _INSERT = """
 INSERT INTO saleor_subscriptions_metricsrollup (day, currency, plan_id, measure, cohort, count,
@@ -60,8 +60,8 @@ WITH batch AS (
     SELECT day, currency, plan_id, 'mrr:moved', DATE '1970-01-01', 1, before
     FROM fresh WHERE previous_plan_id <> plan_id AND before <> 0
     UNION ALL
-    SELECT date_trunc('month', day)::date, currency, plan_id, 'cohort:mrr', cohort, paying,
-           amount FROM fresh
+    SELECT date_trunc('month', day)::date, currency, plan_id, 'cohort:' || kind, cohort,
+           paying, amount FROM fresh
 )
 """ + _INSERT
 
@@ -72,9 +72,10 @@ WITH batch AS (
 ), history AS (
     SELECT e.id, (e.date AT TIME ZONE 'UTC')::date AS day, e.type, e.status, e.plan_id,
            s.currency,
-           COALESCE(NULLIF(e.parameters ->> 'reason', ''),
-                    CASE WHEN e.type IN %s THEN 'payment_failed' END,
-                    NULLIF(s.cancel_reason, ''), 'unspecified') AS reason,
+           CASE WHEN e.parameters ->> 'reason' = 'dunning_exhausted' THEN 'payment_failed'
+                WHEN COALESCE(e.parameters ->> 'reason', '') IN ('', 'cancel_at_period_end')
+                THEN COALESCE(NULLIF(s.cancel_reason, ''), 'unspecified')
+                ELSE e.parameters ->> 'reason' END AS reason,
            LAG(e.status) OVER w AS previous_status, LAG(e.plan_id) OVER w AS previous_plan_id
     FROM saleor_subscriptions_subscriptionevent e
     JOIN saleor_subscriptions_subscription s ON s.id = e.subscription_id
@@ -110,4 +111,4 @@ def refresh() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
         cursor.execute(MOVEMENTS)
-        cursor.execute(EVENTS, [PAYMENT_FAILURE_EVENTS, COUNTED_EVENT_TYPES])
+        cursor.execute(EVENTS, [COUNTED_EVENT_TYPES])
