@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import graphene
 import pytest
+from freezegun import freeze_time
 
 from saleor_subscriptions.config import load_settings
 from saleor_subscriptions.models import EventType, MrrMovement, Subscription
@@ -253,3 +254,67 @@ def test_bad_ranges_are_typed_errors(staff_api, arguments, field):
     answer = body["data"]["subscriptionMetrics"]
     assert answer["summary"] is None
     assert answer["subscriptionErrors"] == [{"field": field, "code": "INVALID"}]
+
+
+FORECAST = """
+query($plans: [ID!]) {
+  subscriptionMetrics(currency: "EUR", start: "2028-04-01", end: "2028-04-30", planIds: $plans) {
+    billingForecast { month amount renewals }
+  }
+}"""
+
+
+def test_billing_forecast_of_the_next_twelve_months(renewal, staff_api):
+    """Asked on 2028-04-15 (EUR, net of tax):
+      F1 monthly 10, next May 1               -> May .. Mar: 10 each
+      F2 yearly 120, next Jun 10              -> Jun: 120
+      F3 monthly 20, next Apr 20, 25 from Aug -> Apr .. Jul: 20; Aug .. Mar: 25
+      F4 monthly 10, cancels at period end    -> nothing
+      F5 weekly 7, next Apr 17, 2 of 3 cycles left -> Apr 17, Apr 24: 14
+      F6 monthly 10 moving to 40 at its next billing (scheduled plan), next May 3 -> 40 each
+    """
+    monthly = renewal.plan(name="M", price=Decimal("10.00"), currency="EUR")
+    dearer = renewal.plan(name="M20", price=Decimal("20.00"), currency="EUR")
+    big = renewal.plan(name="M40", price=Decimal("40.00"), currency="EUR")
+    yearly = renewal.plan(name="Y", interval_unit="year", price=Decimal("120.00"),
+                          currency="EUR")
+    weekly = renewal.plan(name="W", interval_unit="week", price=Decimal("7.00"),
+                          currency="EUR", billing_cycles=3)
+    card = renewal.card()
+
+    def at(plan, next_billing, **fields):
+        subscription = renewal.subscription(plan=plan, card=card, start=utc(2028, 4, 1, 9))
+        Subscription.objects.filter(pk=subscription.pk).update(next_billing_at=next_billing,
+                                                                **fields)
+
+    at(monthly, utc(2028, 5, 1, 9))
+    at(yearly, utc(2028, 6, 10, 9))
+    at(dearer, utc(2028, 4, 20, 9), scheduled_price_amount=Decimal("25.00"),
+       scheduled_price_at=utc(2028, 8, 1))
+    at(monthly, utc(2028, 5, 1, 9), cancel_at_period_end=True)
+    at(weekly, utc(2028, 4, 17, 9))
+    at(monthly, utc(2028, 5, 3, 9), scheduled_plan=big)
+    with freeze_time("2028-04-15 12:00:00"):
+        body = staff_api.raw(FORECAST)
+    forecast = [(m["month"], d(m["amount"]), m["renewals"])
+                for m in body["data"]["subscriptionMetrics"]["billingForecast"]]
+    assert forecast == [
+        ("2028-04-01", Decimal("34"), 3),
+        ("2028-05-01", Decimal("70"), 3),
+        ("2028-06-01", Decimal("190"), 4),
+        ("2028-07-01", Decimal("70"), 3),
+        ("2028-08-01", Decimal("75"), 3),
+        ("2028-09-01", Decimal("75"), 3),
+        ("2028-10-01", Decimal("75"), 3),
+        ("2028-11-01", Decimal("75"), 3),
+        ("2028-12-01", Decimal("75"), 3),
+        ("2029-01-01", Decimal("75"), 3),
+        ("2029-02-01", Decimal("75"), 3),
+        ("2029-03-01", Decimal("75"), 3),
+    ]
+    with freeze_time("2028-04-15 12:00:00"):
+        only_yearly = staff_api.raw(FORECAST, {"plans": [
+            graphene.Node.to_global_id("SubscriptionPlan", yearly.pk)]})
+    amounts = [d(m["amount"]) for m in only_yearly["data"]["subscriptionMetrics"][
+        "billingForecast"]]
+    assert amounts == [0, 0, Decimal("120")] + [0] * 9
