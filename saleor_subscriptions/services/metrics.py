@@ -1,0 +1,258 @@
+"""Subscription metrics for a date range, per currency, optionally for some plans: read from the
+day totals (metrics_rollup) and the current subscriptions (the forecast); computed by
+domain/metrics.py. Definitions: README "Subscription metrics"."""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from django.db import connection
+from django.utils.functional import cached_property
+
+from ..domain import forecast as forecasting
+from ..domain import metrics as m
+from ..domain.money import quantize
+from ..domain.mrr import MovementKind
+from ..domain.periods import Interval
+from ..mrr_models import NO_COHORT
+from . import metrics_rollup
+
+FORECAST_MONTHS = 12
+STATUSES = ("active", "trialing", "past_due", "paused")
+MOVEMENT_NAMES = MovementKind.ALL + ("net_new",)
+
+
+@dataclass(frozen=True)
+class MetricsRequest:
+    currency: str
+    start: date
+    end: date
+    interval: m.MetricsInterval = m.MetricsInterval.MONTH
+    plan_ids: Optional[Tuple[int, ...]] = None  # None: every plan
+
+
+@dataclass(frozen=True)
+class Point:
+    bucket: m.Bucket
+    mrr: Decimal
+    movements: Dict[str, Decimal]
+    subscribers: Dict[str, int]
+    paying_subscribers: int
+    churned_subscribers: int
+    customer_churn_rate: Optional[Decimal]
+    revenue_churn_rate: Optional[Decimal]
+
+
+@dataclass(frozen=True)
+class Summary:
+    point: Point
+    net_revenue_retention: Optional[Decimal]
+    arpu: Optional[Decimal]
+    ltv: Optional[Decimal]
+    trial_conversion_rate: Optional[Decimal]
+    dunning_recovery_rate: Optional[Decimal]
+    retention_offer_save_rate: Optional[Decimal]
+
+
+def plan_ids_for(plan_pks: Optional[Sequence[int]], families: Optional[Sequence[str]]
+                 ) -> Optional[Tuple[int, ...]]:
+    """The plans both filters allow (None: no filter, every plan)."""
+    from ..models import SubscriptionPlan
+
+    if plan_pks is None and families is None:
+        return None
+    plans = SubscriptionPlan.objects.all()
+    if plan_pks is not None:
+        plans = plans.filter(pk__in=list(plan_pks))
+    if families is not None:
+        plans = plans.filter(family__in=list(families))
+    return tuple(sorted(plans.values_list("pk", flat=True)))
+
+
+_TOTALS = """
+SELECT measure, CASE WHEN cohort = %(none)s THEN GREATEST(day, %(before)s) ELSE day END AS day,
+       CASE WHEN cohort <> %(none)s AND cohort < %(first)s THEN %(earlier)s ELSE cohort END,
+       SUM(count), SUM(amount)
+FROM saleor_subscriptions_metricsrollup
+WHERE currency = %(currency)s AND day <= %(end)s
+  AND (cohort = %(none)s OR cohort >= %(first)s OR day >= %(first)s) {plans}
+GROUP BY 1, 2, 3
+"""
+#: the cohort of everyone who signed up before the range's first month (net revenue retention)
+EARLIER = date(1970, 1, 2)
+
+
+class Metrics:
+    """Everything asked of one range; each part is read or computed once, when first asked."""
+
+    def __init__(self, request: MetricsRequest):
+        self.request = request
+
+    @cached_property
+    def _totals(self):
+        """measure -> day -> (count, amount); history before the range folded into the day
+        before it."""
+        request = self.request
+        metrics_rollup.refresh()
+        plans = "AND plan_id = ANY(%(plans)s)" if request.plan_ids is not None else ""
+        totals: Dict[str, Dict] = defaultdict(dict)
+        with connection.cursor() as cursor:
+            cursor.execute(_TOTALS.format(plans=plans), {
+                "none": NO_COHORT, "before": request.start - timedelta(days=1),
+                "currency": request.currency, "end": request.end,
+                "first": m.month_start(request.start), "earlier": EARLIER,
+                "plans": list(request.plan_ids or ())})
+            for measure, day, cohort, count, amount in cursor.fetchall():
+                key = (cohort, day) if measure.startswith("cohort:") else day
+                totals[measure][key] = (int(count), amount)
+        return totals
+
+    def _deltas(self, prefix: str, amounts: bool) -> Dict[date, Decimal]:
+        """Day deltas of every measure starting with `prefix`: amounts or counts."""
+        deltas: Dict[date, Decimal] = defaultdict(Decimal)
+        for measure, days in self._totals.items():
+            if measure.startswith(prefix):
+                for day, (count, amount) in days.items():
+                    deltas[day] += amount if amounts else Decimal(count)
+        return deltas
+
+    def _counts_in(self, prefix: str, bucket: m.Bucket) -> int:
+        return int(m.bucket_sums(self._deltas(prefix, False), [bucket])[0])
+
+    @cached_property
+    def buckets(self) -> List[m.Bucket]:
+        return m.buckets(self.request.start, self.request.end, self.request.interval)
+
+    def _points(self, periods: Sequence[m.Bucket]) -> List[Point]:
+        starts = [bucket.start - timedelta(days=1) for bucket in periods]
+        ends = [bucket.end for bucket in periods]
+        mrr_deltas, paying_deltas = self._deltas("mrr:", True), self._deltas("mrr:", False)
+        mrr_start, mrr_end = (m.running_totals(mrr_deltas, starts),
+                              m.running_totals(mrr_deltas, ends))
+        paying_start, paying_end = (m.running_totals(paying_deltas, starts),
+                                    m.running_totals(paying_deltas, ends))
+        kinds = {kind: m.bucket_sums(self._deltas("mrr:" + kind, True), periods)
+                 for kind in MovementKind.ALL}
+        moved = m.bucket_sums(self._deltas("mrr:moved", True), periods)
+        churned = m.bucket_sums(self._deltas("mrr:churn", False), periods)
+        statuses = {status: m.running_totals(self._deltas("status:%s" % status, False), ends)
+                    for status in STATUSES}
+        points = []
+        for index, bucket in enumerate(periods):
+            movements = {kind: kinds[kind][index] for kind in MovementKind.ALL}
+            # Moving between plans is expansion or contraction of the plans asked for.
+            if moved[index] > 0:
+                movements[MovementKind.EXPANSION] += moved[index]
+            else:
+                movements[MovementKind.CONTRACTION] += moved[index]
+            movements["net_new"] = sum(movements.values(), Decimal(0))
+            churned_count = -int(churned[index])
+            points.append(Point(
+                bucket=bucket, mrr=mrr_end[index], movements=movements,
+                subscribers={status: int(statuses[status][index]) for status in STATUSES},
+                paying_subscribers=int(paying_end[index]), churned_subscribers=churned_count,
+                customer_churn_rate=m.ratio(Decimal(churned_count), paying_start[index]),
+                revenue_churn_rate=m.revenue_churn_rate(
+                    mrr_start[index], movements[MovementKind.CHURN],
+                    movements[MovementKind.CONTRACTION]),
+            ))
+        return points
+
+    @cached_property
+    def series(self) -> List[Point]:
+        return self._points(self.buckets)
+
+    @cached_property
+    def summary(self) -> Summary:
+        whole = m.Bucket(self.request.start, self.request.end)
+        point = self._points([whole])[0]
+        mrr_start = m.running_totals(self._deltas("mrr:", True),
+                                     [whole.start - timedelta(days=1)])[0]
+        existing = {kind: sum((amount for (cohort, _month), (_count, amount)
+                               in self._totals.get("cohort:" + kind, {}).items()
+                               if cohort == EARLIER), Decimal(0))
+                    for kind in (MovementKind.EXPANSION, MovementKind.CONTRACTION,
+                                 MovementKind.CHURN)}
+        currency = self.request.currency
+        arpu = (quantize(point.mrr / point.paying_subscribers, currency)
+                if point.paying_subscribers else None)
+        days = (whole.end - whole.start).days + 1
+        ltv = m.lifetime_value(arpu, m.monthly_rate(point.customer_churn_rate, days))
+        return Summary(
+            point=point,
+            net_revenue_retention=m.net_revenue_retention(
+                mrr_start, existing[MovementKind.EXPANSION], existing[MovementKind.CONTRACTION],
+                existing[MovementKind.CHURN]),
+            arpu=arpu,
+            ltv=quantize(ltv, currency) if ltv is not None else None,
+            trial_conversion_rate=self._transition_rate("trialing", "active", whole),
+            dunning_recovery_rate=self._transition_rate("past_due", "active", whole),
+            retention_offer_save_rate=m.ratio(
+                self._counts_in("event:retention_offer_accepted", whole),
+                self._counts_in("event:retention_offer_presented", whole)),
+        )
+
+    def _transition_rate(self, source: str, target: str, bucket: m.Bucket) -> Optional[Decimal]:
+        """Of the subscribers leaving `source` in the range, the share that went to `target`."""
+        prefix = "transition:%s:" % source
+        return m.ratio(self._counts_in(prefix + target, bucket), self._counts_in(prefix, bucket))
+
+    @cached_property
+    def cancellation_reasons(self) -> List[Tuple[str, int]]:
+        whole = m.Bucket(self.request.start, self.request.end)
+        reasons = [(measure.split(":", 1)[1], self._counts_in(measure, whole))
+                   for measure in self._totals if measure.startswith("cancel_reason:")]
+        return sorted((item for item in reasons if item[1]), key=lambda item: (-item[1], item[0]))
+
+    @cached_property
+    def cohorts(self) -> List[m.Cohort]:
+        deltas: Dict[Tuple[date, date], Tuple[int, Decimal]] = {}
+        for kind in MovementKind.ALL:
+            for key, (count, amount) in self._totals.get("cohort:" + kind, {}).items():
+                before = deltas.get(key, (0, Decimal(0)))
+                deltas[key] = (before[0] + count, before[1] + amount)
+        return m.cohort_table(deltas, m.month_start(self.request.start),
+                              m.month_start(self.request.end))
+
+    def forecast(self, now: datetime) -> List[forecasting.ForecastMonth]:
+        groups = scheduled_billing(self.request.currency, self.request.plan_ids)
+        return forecasting.forecast(groups, m.month_start(now.date()), FORECAST_MONTHS, now)
+
+
+_SCHEDULED = """
+SELECT date_trunc('day', s.next_billing_at) AS first_billing, p.interval_unit, p.interval_count,
+       GREATEST(s.intro_until_cycle - s.paid_cycles, 0) AS intro_left,
+       p.billing_cycles - s.paid_cycles AS cycles_left,
+       date_trunc('day', s.scheduled_price_at) AS change_from,
+       COUNT(*),
+       SUM(COALESCE(sp.price_amount, s.unit_price_amount)
+           * COALESCE(s.scheduled_quantity, s.quantity)) AS regular,
+       SUM(COALESCE(s.intro_price_amount, 0) * s.quantity) AS intro,
+       SUM(s.scheduled_price_amount * s.quantity) AS changed
+FROM saleor_subscriptions_subscription s
+JOIN saleor_subscriptions_subscriptionplan p ON p.id = COALESCE(s.scheduled_plan_id, s.plan_id)
+LEFT JOIN saleor_subscriptions_subscriptionplan sp ON sp.id = s.scheduled_plan_id
+WHERE s.currency = %(currency)s AND s.status IN ('active', 'past_due', 'trialing')
+  AND NOT s.cancel_at_period_end AND s.next_billing_at IS NOT NULL {plans}
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
+
+def scheduled_billing(currency: str, plan_ids: Optional[Tuple[int, ...]]
+                      ) -> List[forecasting.ScheduledBilling]:
+    plans = "AND s.plan_id = ANY(%(plans)s)" if plan_ids is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(_SCHEDULED.format(plans=plans),
+                       {"currency": currency, "plans": list(plan_ids or ())})
+        rows = cursor.fetchall()
+    groups = []
+    for (first, unit, count, intro_left, cycles_left, change_from, subscriptions, regular, intro,
+         changed) in rows:
+        if cycles_left is not None and cycles_left <= 0:
+            continue
+        groups.append(forecasting.ScheduledBilling(
+            first_billing=first, interval=Interval(unit, count), subscriptions=subscriptions,
+            regular=regular, intro=intro, intro_cycles_left=intro_left,
+            cycles_left=cycles_left, changed=changed, change_from=change_from))
+    return groups

@@ -1,0 +1,114 @@
+"""The metrics' day totals (MetricsRollup): adds the MRR movements and history events not counted
+yet. Runs before every metrics read (a few milliseconds when nothing is new) and after bulk
+loads; one at a time (an advisory lock). A row is counted exactly once: it is marked in the
+statement that counts it, and a row committed later is still unmarked for the next run.
+
+Measures (count and amount are signed deltas of the day, per currency and plan):
+- `mrr:<kind>`: the ledger's movements; count +1 new/reactivation, -1 churn (paying subscribers).
+- `mrr:moved`: a plan change carries the MRR it had (and its paying subscriber) from the old plan
+  to the new one: -x on the old, +x on the new (0 store-wide).
+- `cohort:<kind>` (day = month, cohort = sign-up month): the same movements by cohort.
+- `status:<status>`: subscribers entering (+1) and leaving (-1) a status (and plan).
+- `transition:<from>:<to>`: status changes (from `none` for a first status).
+- `cancel_reason:<reason>`: changes into cancelled, by the customer's reason (`payment_failed`
+  when dunning ended it, `unspecified` when none was given).
+- `event:<type>`: events of COUNTED_EVENT_TYPES (retention offers).
+"""
+from django.db import connection, transaction
+
+ADVISORY_LOCK_KEY = 0x5B5C_0013
+COUNTED_EVENT_TYPES = ("retention_offer_presented", "retention_offer_accepted")
+
+_INSERT = """
+INSERT INTO saleor_subscriptions_metricsrollup (day, currency, plan_id, measure, cohort, count,
+                                                amount)
+SELECT day, currency, plan_id, measure, cohort, SUM(count), SUM(amount) FROM deltas
+WHERE plan_id IS NOT NULL
+GROUP BY day, currency, plan_id, measure, cohort
+ON CONFLICT (currency, measure, day, plan_id, cohort) DO UPDATE
+SET count = saleor_subscriptions_metricsrollup.count + EXCLUDED.count,
+    amount = saleor_subscriptions_metricsrollup.amount + EXCLUDED.amount
+"""
+
+MOVEMENTS = """
+WITH batch AS (
+    UPDATE saleor_subscriptions_mrrmovement SET rolled_up = true
+    WHERE NOT rolled_up RETURNING id, subscription_id
+), history AS (
+    SELECT m.id, (m.date AT TIME ZONE 'UTC')::date AS day, m.kind, m.currency, m.amount,
+           m.mrr_after - m.amount AS before,
+           date_trunc('month', s.created_at AT TIME ZONE 'UTC')::date AS cohort,
+           COALESCE(e.plan_id, s.plan_id) AS plan_id,
+           LAG(COALESCE(e.plan_id, s.plan_id)) OVER (
+               PARTITION BY m.subscription_id ORDER BY m.id) AS previous_plan_id
+    FROM saleor_subscriptions_mrrmovement m
+    JOIN saleor_subscriptions_subscription s ON s.id = m.subscription_id
+    LEFT JOIN saleor_subscriptions_subscriptionevent e ON e.id = m.event_id
+    WHERE m.subscription_id IN (SELECT subscription_id FROM batch)
+), fresh AS (
+    SELECT history.*,
+           CASE kind WHEN 'new' THEN 1 WHEN 'reactivation' THEN 1 WHEN 'churn' THEN -1
+                ELSE 0 END AS paying
+    FROM history JOIN batch USING (id)
+), deltas AS (
+    SELECT day, currency, plan_id, 'mrr:' || kind AS measure, DATE '1970-01-01' AS cohort,
+           paying AS count, amount FROM fresh
+    UNION ALL
+    SELECT day, currency, previous_plan_id, 'mrr:moved', DATE '1970-01-01', -1, -before
+    FROM fresh WHERE previous_plan_id <> plan_id AND before <> 0
+    UNION ALL
+    SELECT day, currency, plan_id, 'mrr:moved', DATE '1970-01-01', 1, before
+    FROM fresh WHERE previous_plan_id <> plan_id AND before <> 0
+    UNION ALL
+    SELECT date_trunc('month', day)::date, currency, plan_id, 'cohort:' || kind, cohort,
+           paying, amount FROM fresh
+)
+""" + _INSERT
+
+EVENTS = """
+WITH batch AS (
+    UPDATE saleor_subscriptions_subscriptionevent SET rolled_up = true
+    WHERE NOT rolled_up RETURNING id, subscription_id
+), history AS (
+    SELECT e.id, (e.date AT TIME ZONE 'UTC')::date AS day, e.type, e.status, e.plan_id,
+           s.currency,
+           CASE WHEN e.parameters ->> 'reason' = 'dunning_exhausted' THEN 'payment_failed'
+                WHEN COALESCE(e.parameters ->> 'reason', '') IN ('', 'cancel_at_period_end')
+                THEN COALESCE(NULLIF(s.cancel_reason, ''), 'unspecified')
+                ELSE e.parameters ->> 'reason' END AS reason,
+           LAG(e.status) OVER w AS previous_status, LAG(e.plan_id) OVER w AS previous_plan_id
+    FROM saleor_subscriptions_subscriptionevent e
+    JOIN saleor_subscriptions_subscription s ON s.id = e.subscription_id
+    WHERE e.subscription_id IN (SELECT subscription_id FROM batch) AND e.status <> ''
+    WINDOW w AS (PARTITION BY e.subscription_id ORDER BY e.id)
+), fresh AS (
+    SELECT history.* FROM history JOIN batch USING (id)
+), changes AS (
+    SELECT * FROM fresh
+    WHERE previous_status IS DISTINCT FROM status OR previous_plan_id IS DISTINCT FROM plan_id
+), deltas AS (
+    SELECT day, currency, plan_id, 'status:' || status AS measure, DATE '1970-01-01' AS cohort,
+           1 AS count, 0 AS amount FROM changes
+    UNION ALL
+    SELECT day, currency, previous_plan_id, 'status:' || previous_status, DATE '1970-01-01', -1,
+           0 FROM changes WHERE previous_status IS NOT NULL
+    UNION ALL
+    SELECT day, currency, plan_id,
+           'transition:' || COALESCE(previous_status, 'none') || ':' || status,
+           DATE '1970-01-01', 1, 0 FROM changes WHERE previous_status IS DISTINCT FROM status
+    UNION ALL
+    SELECT day, currency, plan_id, 'cancel_reason:' || reason, DATE '1970-01-01', 1, 0
+    FROM changes WHERE status = 'cancelled' AND previous_status IS DISTINCT FROM 'cancelled'
+    UNION ALL
+    SELECT day, currency, plan_id, 'event:' || type, DATE '1970-01-01', 1, 0
+    FROM fresh WHERE type IN %s
+)
+""" + _INSERT
+
+
+def refresh() -> None:
+    """Counts what is new since the last run (in its own transaction)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        cursor.execute(MOVEMENTS)
+        cursor.execute(EVENTS, [COUNTED_EVENT_TYPES])
