@@ -19,8 +19,9 @@ import pytest
 from freezegun import freeze_time
 
 from saleor_subscriptions.config import load_settings
-from saleor_subscriptions.models import Subscription
+from saleor_subscriptions.models import EventType, MrrMovement, Subscription
 from saleor_subscriptions.services import renewals
+from saleor_subscriptions.services.events import record_event
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing.live_server import serving
 from saleor_subscriptions.testing.users import PASSWORD
@@ -31,6 +32,11 @@ mutation($id: ID!) {
   subscriptionCancel(id: $id, immediately: true, reason: TOO_EXPENSIVE) {
     subscriptionErrors { field message code }
   }
+}"""
+
+FORECAST = """
+query($day: Date!) {
+  subscriptionMetrics(currency: "USD", start: $day, end: $day) { billingForecast { amount } }
 }"""
 
 
@@ -60,7 +66,12 @@ def console_store(keep_committed_data, transactional_db, store, staff_api, plugi
     card = rf.create_card(plugin_on.url, STRIPE_TEST_KEY, customer.email)
 
     def subscribe(plan, start, **kwargs):
-        return rf.make_subscription(plan, customer, card, start=start, shipping_method=shipping, **kwargs)
+        """As checkout leaves it: the subscription, its `created` event and first movement."""
+        subscription = rf.make_subscription(plan, customer, card, start=start,
+                                            shipping_method=shipping, **kwargs)
+        MrrMovement.objects.filter(subscription=subscription).delete()  # the factory's own
+        record_event(subscription, EventType.CREATED, date=start)
+        return subscription
 
     for plan, back, quantity in ((monthly, 6, 1), (yearly, 4, 1), (monthly, 3, 2), (weekly, 2, 1)):
         start = month_start(now, back) + timedelta(days=2, hours=10)
@@ -106,7 +117,7 @@ def download_csv(page, name):
         return list(csv.DictReader(io.StringIO(f.read())))
 
 
-def test_overview_draws_the_stores_numbers(console, screenshot):
+def test_overview_draws_the_stores_numbers(console, staff_api, screenshot):
     page, _ = console
     charts = chart_data(page)
     mrr = charts["mrr"]["datasets"]["MRR"]
@@ -115,17 +126,35 @@ def test_overview_draws_the_stores_numbers(console, screenshot):
     movements = charts["movements"]["datasets"]
     assert movements["Churn"][-2] == pytest.approx(-40.00)
     assert movements["New"][-3] == pytest.approx(30.44)
-    statuses = dict(zip(charts["statuses"]["labels"], charts["statuses"]["datasets"]["Subscribers"]))
-    assert statuses == {"Trialing": 1, "Active": 4, "Past due": 0, "Paused": 0, "Cancelled": 1,
-                        "Expired": 0}
-    churn = charts["churn"]["datasets"]["Revenue churn (% of opening MRR)"]
-    # A month ago: 40 of the opening 100.44 (20 + 10 + 40 + 30.44) churned.
-    assert churn[-2] == pytest.approx(39.82)
-    plans = dict(zip(charts["plans"]["labels"], charts["plans"]["datasets"]["Current subscribers"]))
-    assert plans == {"Coffee monthly": 3, "Coffee yearly": 1, "Coffee weekly": 1}
+    statuses = {name: counts[-1] for name, counts in charts["statuses"]["datasets"].items()}
+    assert statuses == {"Active": 4, "Trialing": 1, "Past due": 0, "Paused": 0}
+    churn = charts["churn"]["datasets"]
+    # A month ago: 1 of 4 paying subscribers left, with 40 of the opening 100.44 MRR.
+    assert churn["Customer churn %"][-2] == pytest.approx(25.0)
+    assert churn["Revenue churn %"][-2] == pytest.approx(39.82)
+    plans = dict(zip(charts["plans"]["labels"], charts["plans"]["datasets"]["MRR"]))
+    assert plans == {"Coffee monthly": 40.0, "Coffee yearly": 10.0, "Coffee weekly": 30.44}
+    reasons = dict(zip(charts["reasons"]["labels"], charts["reasons"]["datasets"]["Cancellations"]))
+    assert reasons == {"Too expensive": 1}
+    # The forecast's schedule is the API's to test (tests/renewals/test_subscription_metrics.py):
+    # the chart draws what it answers.
+    today = datetime.now(timezone.utc).date().isoformat()
+    answer = staff_api.execute(FORECAST, {"day": today})["subscriptionMetrics"]["billingForecast"]
+    assert charts["forecast"]["datasets"]["Scheduled billing"] == [
+        pytest.approx(float(month["amount"])) for month in answer]
+    assert len(answer) == 12 and sum(float(month["amount"]) for month in answer) > 0
+    six_months_ago = charts["mrr"]["labels"][-7]
+    assert page.inner_text("[data-cohort='%s'] td.cell >> nth=0" % six_months_ago) == "1"
     assert page.inner_text("[data-kpi=mrr] .tile-value").replace(",", "").endswith("80.44")
+
     rows = download_csv(page, "mrr-movements")
-    assert len(rows) == 12 and rows[0]["Closing MRR"] == "80.44" and rows[1]["Churn"] == "-40.00"
+    assert len(rows) == 12 and rows[0]["MRR"] == "80.44" and rows[1]["Churn"] == "-40.00"
+    assert download_csv(page, "cancellation-reasons") == [
+        {"Reason": "TOO_EXPENSIVE", "Cancellations": "1"}]
+    cohort_rows = download_csv(page, "cohorts")
+    assert {"Signed up": six_months_ago, "Months since": "0", "Subscribers": "1",
+            "MRR": "20.00"} in cohort_rows
+    assert len(download_csv(page, "billing-forecast")) == 12
     assert page.errors == []
     screenshot("overview")
 
@@ -155,6 +184,8 @@ def test_subscription_page_shows_the_timeline_and_refunds(console, console_store
     renewed = console_store["renewed"]
     page.goto(url + "/subscriptions/dashboard/#/subscriptions/" + gid(renewed))
     page.wait_for_selector("[data-table=timeline] tbody tr")
+    facts = page.inner_text(".facts")
+    assert "Coffee monthly" in facts and "Visa •••• 4242" in facts
     timeline = page.inner_text("[data-table=timeline]")
     assert "Renewed" in timeline and "Order #" in timeline and "Capture" in timeline
     rows = download_csv(page, "timeline")
@@ -183,3 +214,29 @@ def test_a_customer_cannot_use_the_console(console_store, page, customer):
         page.wait_for_selector(".notice-error")
         assert "not a staff account" in page.inner_text(".notice-error")
         assert page.evaluate("window.sessionStorage.length") == 0
+
+
+def test_mounted_as_an_app_extension_with_a_handed_token(console_store, page, staff_api):
+    """Saleor 3.x's dashboard frames an App's page and hands it the API URL and a token: the
+    same page, unchanged, takes `?apiUrl=` with the token in the fragment or posted to it."""
+    with serving() as url:
+        console_url = url + "/subscriptions/dashboard/?apiUrl=" + url + "/graphql/"
+        page.goto(console_url + "#token=" + staff_api.token + "&route=/subscriptions")
+        page.wait_for_selector("[data-table=subscriptions] tbody tr.clickable")
+        assert "token" not in page.url  # taken out of the address bar
+
+        host = page.context.browser.new_page()  # another browser session: not signed in
+        errors = []
+        host.on("pageerror", lambda error: errors.append(str(error)))
+        try:
+            host.set_content('<iframe src="%s" style="width:1200px;height:800px"></iframe>'
+                             % console_url)
+            frame = host.frame_locator("iframe")
+            frame.locator("input[name=email]").wait_for()
+            host.evaluate("""(token) => document.querySelector('iframe').contentWindow.postMessage(
+                {type: 'handshake', payload: {token, version: 1}}, '*')""", staff_api.token)
+            frame.locator("[data-kpi=mrr]").wait_for()
+            assert frame.locator("[data-kpi=mrr] .tile-value").inner_text().endswith("80.44")
+            assert errors == []
+        finally:
+            host.context.close()

@@ -6,6 +6,16 @@
 
 const TOKEN_KEY = "subscriptionsConsole.token";
 
+// A browser that blocks storage for framed pages (an App extension in another site's dashboard)
+// throws on any use of sessionStorage: the token then lives in memory, for this page only.
+function stored() {
+  try {
+    return window.sessionStorage;
+  } catch (error) {
+    return null;
+  }
+}
+
 function apiUrlFromLocation() {
   const given = new URLSearchParams(window.location.search).get("apiUrl");
   return new URL(given || "/graphql/", window.location.href).toString();
@@ -13,7 +23,7 @@ function apiUrlFromLocation() {
 
 export const api = {
   url: apiUrlFromLocation(),
-  token: window.sessionStorage.getItem(TOKEN_KEY),
+  token: stored() ? stored().getItem(TOKEN_KEY) : null,
   listeners: [],
 };
 
@@ -25,8 +35,9 @@ function authorization(token) {
 
 export function setToken(token) {
   api.token = token || null;
-  if (token) window.sessionStorage.setItem(TOKEN_KEY, token);
-  else window.sessionStorage.removeItem(TOKEN_KEY);
+  const storage = stored();
+  if (storage && token) storage.setItem(TOKEN_KEY, token);
+  else if (storage) storage.removeItem(TOKEN_KEY);
   api.listeners.forEach((listener) => listener(api.token));
 }
 

@@ -8,7 +8,7 @@ export function el(tag, attributes, ...children) {
     else if (name === "dataset") Object.assign(node.dataset, value);
     else node.setAttribute(name, value === true ? "" : value);
   });
-  children.flat().forEach((child) => {
+  children.flat(Infinity).forEach((child) => {
     if (child === null || child === undefined || child === false) return;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   });
@@ -16,7 +16,7 @@ export function el(tag, attributes, ...children) {
 }
 
 export function clear(node, ...children) {
-  node.replaceChildren(...children.flat().filter(Boolean));
+  node.replaceChildren(...children.flat(Infinity).filter(Boolean));
   return node;
 }
 
