@@ -46,9 +46,9 @@ def page(chromium):
 def screenshot(page):
     os.makedirs(ARTIFACTS, exist_ok=True)
 
-    def take(name):
+    def take(name, full_page=True):
         path = os.path.join(ARTIFACTS, name + ".png")
-        page.screenshot(path=path, full_page=True)
+        page.screenshot(path=path, full_page=full_page)
         return path
 
     return take

@@ -157,6 +157,8 @@ def test_overview_draws_the_stores_numbers(console, staff_api, screenshot):
     assert len(download_csv(page, "billing-forecast")) == 12
     assert page.errors == []
     screenshot("overview")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot("overview-first-screen", full_page=False)
 
 
 def test_subscriptions_list_searches_filters_and_exports(console, screenshot):
@@ -193,6 +195,11 @@ def test_subscription_page_shows_the_timeline_and_refunds(console, console_store
     screenshot("subscription")
 
     page.on("dialog", lambda dialog: dialog.accept())
+    page.fill("input[name=amount]", "999.00")  # more than was paid: a typed error, no refund
+    page.click("[data-action=refund]")
+    page.wait_for_selector(".messages .notice-error")
+    assert "amount" in page.inner_text(".messages .notice-error")
+    assert "Refund" not in page.inner_text("[data-table=timeline]")
     page.fill("input[name=amount]", "5.00")
     page.click("[data-action=refund]")
     page.wait_for_selector(".notice-success")
