@@ -31,10 +31,7 @@ SET count = saleor_subscriptions_metricsrollup.count + EXCLUDED.count,
 """
 
 MOVEMENTS = """
-WITH batch AS (
-    UPDATE saleor_subscriptions_mrrmovement SET rolled_up = true
-    WHERE NOT rolled_up RETURNING id, subscription_id
-), history AS (
+WITH history AS (
     SELECT m.id, (m.date AT TIME ZONE 'UTC')::date AS day, m.kind, m.currency, m.amount,
            m.mrr_after - m.amount AS before,
            date_trunc('month', s.created_at AT TIME ZONE 'UTC')::date AS cohort,
@@ -44,12 +41,12 @@ WITH batch AS (
     FROM saleor_subscriptions_mrrmovement m
     JOIN saleor_subscriptions_subscription s ON s.id = m.subscription_id
     LEFT JOIN saleor_subscriptions_subscriptionevent e ON e.id = m.event_id
-    WHERE m.subscription_id IN (SELECT subscription_id FROM batch)
+    WHERE m.subscription_id IN (SELECT subscription_id FROM metrics_batch)
 ), fresh AS (
     SELECT history.*,
            CASE kind WHEN 'new' THEN 1 WHEN 'reactivation' THEN 1 WHEN 'churn' THEN -1
                 ELSE 0 END AS paying
-    FROM history JOIN batch USING (id)
+    FROM history JOIN metrics_batch USING (id)
 ), deltas AS (
     SELECT day, currency, plan_id, 'mrr:' || kind AS measure, DATE '1970-01-01' AS cohort,
            paying AS count, amount FROM fresh
@@ -66,10 +63,7 @@ WITH batch AS (
 """ + _INSERT
 
 EVENTS = """
-WITH batch AS (
-    UPDATE saleor_subscriptions_subscriptionevent SET rolled_up = true
-    WHERE NOT rolled_up RETURNING id, subscription_id
-), history AS (
+WITH history AS (
     SELECT e.id, (e.date AT TIME ZONE 'UTC')::date AS day, e.type, e.status, e.plan_id,
            s.currency,
            CASE WHEN e.parameters ->> 'reason' = 'dunning_exhausted' THEN 'payment_failed'
@@ -79,10 +73,10 @@ WITH batch AS (
            LAG(e.status) OVER w AS previous_status, LAG(e.plan_id) OVER w AS previous_plan_id
     FROM saleor_subscriptions_subscriptionevent e
     JOIN saleor_subscriptions_subscription s ON s.id = e.subscription_id
-    WHERE e.subscription_id IN (SELECT subscription_id FROM batch) AND e.status <> ''
+    WHERE e.subscription_id IN (SELECT subscription_id FROM metrics_batch) AND e.status <> ''
     WINDOW w AS (PARTITION BY e.subscription_id ORDER BY e.id)
 ), fresh AS (
-    SELECT history.* FROM history JOIN batch USING (id)
+    SELECT history.* FROM history JOIN metrics_batch USING (id)
 ), changes AS (
     SELECT * FROM fresh
     WHERE previous_status IS DISTINCT FROM status OR previous_plan_id IS DISTINCT FROM plan_id
@@ -106,9 +100,34 @@ WITH batch AS (
 """ + _INSERT
 
 
+_PENDING = """
+SELECT EXISTS (SELECT 1 FROM saleor_subscriptions_mrrmovement WHERE NOT rolled_up),
+       EXISTS (SELECT 1 FROM saleor_subscriptions_subscriptionevent WHERE NOT rolled_up)
+"""
+# The rows to count, marked in the same statement; a table the planner can measure, so a few
+# new rows read a few subscriptions' history through their index and a bulk load reads all.
+_BATCH = """
+CREATE TEMPORARY TABLE metrics_batch (id integer, subscription_id integer) ON COMMIT DROP;
+WITH marked AS (UPDATE {table} SET rolled_up = true WHERE NOT rolled_up
+                RETURNING id, subscription_id)
+INSERT INTO metrics_batch SELECT id, subscription_id FROM marked;
+ANALYZE metrics_batch;
+"""
+
+
 def refresh() -> None:
     """Counts what is new since the last run (in its own transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PENDING)
+        movements, events = cursor.fetchone()
+    if not (movements or events):
+        return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-        cursor.execute(MOVEMENTS)
-        cursor.execute(EVENTS, [COUNTED_EVENT_TYPES])
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # a bulk load's sort stays in memory
+        for table, statement, params in (
+                ("saleor_subscriptions_mrrmovement", MOVEMENTS, None),
+                ("saleor_subscriptions_subscriptionevent", EVENTS, [COUNTED_EVENT_TYPES])):
+            cursor.execute(_BATCH.format(table=table))
+            cursor.execute(statement, params)
+            cursor.execute("DROP TABLE metrics_batch")
