@@ -95,7 +95,8 @@ class Metrics:
         before it."""
         request = self.request
         metrics_rollup.refresh()
-        plans = "AND plan_id = ANY(%(plans)s)" if request.plan_ids is not None else ""
+        plans = ("AND plan_id = ANY(%(plans)s)" if request.plan_ids is not None
+                 else "AND plan_id = 0")  # the store's totals
         totals: Dict[str, Dict] = defaultdict(dict)
         with connection.cursor() as cursor:
             cursor.execute(_TOTALS.format(plans=plans), {
@@ -262,7 +263,8 @@ def scheduled_billing(currency: str, plan_ids: Optional[Tuple[int, ...]]
 # same as summing every movement, without reading millions of them).
 _ROLLED_MRR = """
 SELECT measure, SUM(amount) FROM saleor_subscriptions_metricsrollup
-WHERE currency = %s AND cohort = %s AND measure LIKE 'mrr:%%' AND day >= %s AND day < %s
+WHERE currency = %s AND plan_id = 0 AND cohort = %s AND measure LIKE 'mrr:%%' AND day >= %s
+  AND day < %s
 GROUP BY measure
 """
 _RAW_MRR = """

@@ -3,7 +3,8 @@ yet. Runs before every metrics read (a few milliseconds when nothing is new) and
 loads; one at a time (an advisory lock). A row is counted exactly once: it is marked in the
 statement that counts it, and a row committed later is still unmarked for the next run.
 
-Measures (count and amount are signed deltas of the day, per currency and plan):
+Measures (count and amount are signed deltas of the day, per currency and plan; plan 0 holds the
+store's totals, so a query for every plan reads one row per measure and day):
 - `mrr:<kind>`: the ledger's movements; count +1 new/reactivation, -1 churn (paying subscribers).
 - `mrr:moved`: a plan change carries the MRR it had (and its paying subscriber) from the old plan
   to the new one: -x on the old, +x on the new (0 store-wide).
@@ -22,8 +23,13 @@ COUNTED_EVENT_TYPES = ("retention_offer_presented", "retention_offer_accepted")
 _INSERT = """
 INSERT INTO saleor_subscriptions_metricsrollup (day, currency, plan_id, measure, cohort, count,
                                                 amount)
-SELECT day, currency, plan_id, measure, cohort, SUM(count), SUM(amount) FROM deltas
-WHERE plan_id IS NOT NULL
+SELECT day, currency, plan_id, measure, cohort, SUM(count), SUM(amount) FROM (
+    SELECT day, currency, plan_id, measure, cohort, count, amount FROM deltas
+    WHERE plan_id IS NOT NULL
+    UNION ALL  -- the store-wide totals (plan 0), read when no plan is asked for
+    SELECT day, currency, 0, measure, cohort, count, amount FROM deltas
+    WHERE plan_id IS NOT NULL AND measure <> 'mrr:moved'
+) AS plan_and_store
 GROUP BY day, currency, plan_id, measure, cohort
 ON CONFLICT (currency, measure, day, plan_id, cohort) DO UPDATE
 SET count = saleor_subscriptions_metricsrollup.count + EXCLUDED.count,
