@@ -7,6 +7,7 @@ export CELERY_BROKER_URL="${BENCH_CELERY_BROKER_URL:-redis://127.0.0.1:6379/10}"
 export CELERY_TASK_ALWAYS_EAGER=0
 export DEBUG=False ALLOWED_CLIENT_HOSTS=localhost ENABLE_ACCOUNT_CONFIRMATION_BY_EMAIL=False
 cd "$ROOT"
+if [[ " $* " != *" --queries-only "* ]]; then
 log "Fresh benchmark database"
 "$PY" - <<'PYEOF'
 import os, psycopg2, dj_database_url
@@ -19,6 +20,7 @@ with conn.cursor() as cur:
     cur.execute('CREATE DATABASE "%s"' % cfg["NAME"])
 PYEOF
 "$PY" -m django migrate -v0
+fi
 log "Benchmark"
 "$PY" bench/bench_stats.py "$@"
 status=$?

@@ -47,12 +47,12 @@ WITH history AS (
     FROM saleor_subscriptions_mrrmovement m
     JOIN saleor_subscriptions_subscription s ON s.id = m.subscription_id
     LEFT JOIN saleor_subscriptions_subscriptionevent e ON e.id = m.event_id
-    WHERE m.subscription_id IN (SELECT subscription_id FROM metrics_batch)
+    {scope}
 ), fresh AS (
     SELECT history.*,
            CASE kind WHEN 'new' THEN 1 WHEN 'reactivation' THEN 1 WHEN 'churn' THEN -1
                 ELSE 0 END AS paying
-    FROM history JOIN metrics_batch USING (id)
+    FROM history {fresh}
 ), deltas AS (
     SELECT day, currency, plan_id, 'mrr:' || kind AS measure, DATE '1970-01-01' AS cohort,
            paying AS count, amount FROM fresh
@@ -79,10 +79,10 @@ WITH history AS (
            LAG(e.status) OVER w AS previous_status, LAG(e.plan_id) OVER w AS previous_plan_id
     FROM saleor_subscriptions_subscriptionevent e
     JOIN saleor_subscriptions_subscription s ON s.id = e.subscription_id
-    WHERE e.subscription_id IN (SELECT subscription_id FROM metrics_batch) AND e.status <> ''
+    WHERE e.status <> '' {scope}
     WINDOW w AS (PARTITION BY e.subscription_id ORDER BY e.id)
 ), fresh AS (
-    SELECT history.* FROM history JOIN metrics_batch USING (id)
+    SELECT history.* FROM history {fresh}
 ), changes AS (
     SELECT * FROM fresh
     WHERE previous_status IS DISTINCT FROM status OR previous_plan_id IS DISTINCT FROM plan_id
@@ -121,6 +121,20 @@ ANALYZE metrics_batch;
 """
 
 
+# Only the new rows (and the history of their subscriptions, for the status or plan before).
+_NEW = {"scope": "AND {alias}.subscription_id IN (SELECT subscription_id FROM metrics_batch)",
+        "fresh": "JOIN metrics_batch USING (id)"}
+_ALL = {"scope": "", "fresh": ""}
+
+
+def _statements(rows):
+    movements = MOVEMENTS.replace("{scope}", rows["scope"].replace("AND ", "WHERE ", 1))
+    events = EVENTS.replace("{scope}", rows["scope"])
+    return [(movements.replace("{fresh}", rows["fresh"]).replace("{alias}", "m"), None),
+            (events.replace("{fresh}", rows["fresh"]).replace("{alias}", "e"),
+             [COUNTED_EVENT_TYPES])]
+
+
 def refresh() -> None:
     """Counts what is new since the last run (in its own transaction)."""
     with connection.cursor() as cursor:
@@ -128,12 +142,24 @@ def refresh() -> None:
         movements, events = cursor.fetchone()
     if not (movements or events):
         return
+    tables = ("saleor_subscriptions_mrrmovement", "saleor_subscriptions_subscriptionevent")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-        cursor.execute("SET LOCAL work_mem = '256MB'")  # a bulk load's sort stays in memory
-        for table, statement, params in (
-                ("saleor_subscriptions_mrrmovement", MOVEMENTS, None),
-                ("saleor_subscriptions_subscriptionevent", EVENTS, [COUNTED_EVENT_TYPES])):
+        for table, (statement, params) in zip(tables, _statements(_NEW)):
             cursor.execute(_BATCH.format(table=table))
             cursor.execute(statement, params)
             cursor.execute("DROP TABLE metrics_batch")
+
+
+def rebuild() -> None:
+    """Counts every row again from scratch: after a bulk load (rows loaded with rolled_up set)
+    or a repair. One pass over each table instead of marking rows one by one."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        cursor.execute("SET LOCAL work_mem = '512MB'")  # the whole history's sort in memory
+        cursor.execute("TRUNCATE saleor_subscriptions_metricsrollup")
+        for table in ("saleor_subscriptions_mrrmovement",
+                      "saleor_subscriptions_subscriptionevent"):
+            cursor.execute("UPDATE %s SET rolled_up = true WHERE NOT rolled_up" % table)
+        for statement, params in _statements(_ALL):
+            cursor.execute(statement, params)
