@@ -55,7 +55,7 @@ class MetricsRollup(models.Model):
 
     day = models.DateField()
     currency = models.CharField(max_length=3)
-    plan_id = models.IntegerField()
+    plan_id = models.IntegerField()  # 0: every plan (the store's totals)
     measure = models.CharField(max_length=64)
     cohort = models.DateField(default=NO_COHORT)
     count = models.BigIntegerField(default=0)
@@ -65,3 +65,5 @@ class MetricsRollup(models.Model):
         constraints = [models.UniqueConstraint(
             fields=["currency", "measure", "day", "plan_id", "cohort"],
             name="subs_metrics_rollup_key")]
+        indexes = [models.Index(fields=["currency", "plan_id", "day"],
+                                name="subs_metrics_rollup_read_idx")]

@@ -91,12 +91,10 @@ def running_totals(deltas: Mapping[date, Decimal], ends: Sequence[date]) -> List
 
 
 def bucket_sums(deltas: Mapping[date, Decimal], periods: Sequence[Bucket]) -> List[Decimal]:
-    """The sum of the deltas dated within each bucket."""
-    sums = []
-    for bucket in periods:
-        sums.append(sum((value for day, value in deltas.items()
-                         if bucket.start <= day <= bucket.end), Decimal(0)))
-    return sums
+    """The sum of the deltas dated within each bucket (ascending, not overlapping)."""
+    ends = running_totals(deltas, [bucket.end for bucket in periods])
+    befores = running_totals(deltas, [bucket.start - timedelta(days=1) for bucket in periods])
+    return [end - before for end, before in zip(ends, befores)]
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> Optional[Decimal]:

@@ -3,7 +3,7 @@ day totals (metrics_rollup) and the current subscriptions (the forecast); comput
 domain/metrics.py. Definitions: README "Subscription metrics"."""
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -70,17 +70,48 @@ def plan_ids_for(plan_pks: Optional[Sequence[int]], families: Optional[Sequence[
     return tuple(sorted(plans.values_list("pk", flat=True)))
 
 
-_TOTALS = """
-SELECT measure, CASE WHEN cohort = %(none)s THEN GREATEST(day, %(before)s) ELSE day END AS day,
-       CASE WHEN cohort <> %(none)s AND cohort < %(first)s THEN %(earlier)s ELSE cohort END,
-       SUM(count), SUM(amount)
+# Day totals of some measures, summed in SQL into the buckets asked for (so a year by month is
+# a dozen rows a measure); everything before the range lands on the day before it.
+_BUCKETED = """
+SELECT measure, CASE WHEN day < %(start)s THEN %(before)s ELSE {bucket} END, SUM(count),
+       SUM(amount)
 FROM saleor_subscriptions_metricsrollup
-WHERE currency = %(currency)s AND day <= %(end)s
-  AND (cohort = %(none)s OR cohort >= %(first)s OR day >= %(first)s) {plans}
+WHERE currency = %(currency)s {plans} AND cohort = %(none)s AND day <= %(end)s
+  AND measure LIKE ANY(%(patterns)s)
+GROUP BY 1, 2
+"""
+_BUCKETS = {
+    None: "%(start)s",  # the whole range as one
+    m.MetricsInterval.DAY: "day",
+    m.MetricsInterval.WEEK: "GREATEST(date_trunc('week', day)::date, %(start)s)",
+    m.MetricsInterval.MONTH: "GREATEST(date_trunc('month', day)::date, %(start)s)",
+}
+# The cohort rows: sign-up months of the range by month, and (as EARLIER) the movements in the
+# range of everyone who signed up before it.
+_COHORTS = """
+SELECT measure, day, CASE WHEN cohort < %(first)s THEN %(earlier)s ELSE cohort END, SUM(count),
+       SUM(amount)
+FROM saleor_subscriptions_metricsrollup
+WHERE currency = %(currency)s {plans} AND cohort <> %(none)s AND day <= %(end)s
+  AND (cohort >= %(first)s OR day >= %(first)s) AND measure LIKE 'cohort:%%'
 GROUP BY 1, 2, 3
 """
 #: the cohort of everyone who signed up before the range's first month (net revenue retention)
 EARLIER = date(1970, 1, 2)
+LEVELS = ("mrr:%", "status:%")
+FLOWS = ("transition:%", "event:%", "cancel_reason:%")
+
+Totals = Dict[str, Dict]
+
+
+def _deltas(totals: Totals, prefix: str, amounts: bool) -> Dict[date, Decimal]:
+    """Deltas by day (or bucket) of every measure starting with `prefix`: amounts or counts."""
+    deltas: Dict[date, Decimal] = defaultdict(Decimal)
+    for measure, days in totals.items():
+        if measure.startswith(prefix):
+            for day, (count, amount) in days.items():
+                deltas[day] += amount if amounts else Decimal(count)
+    return deltas
 
 
 class Metrics:
@@ -88,55 +119,73 @@ class Metrics:
 
     def __init__(self, request: MetricsRequest):
         self.request = request
+        self._refreshed = False
 
-    @cached_property
-    def _totals(self):
-        """measure -> day -> (count, amount); history before the range folded into the day
-        before it."""
+    def _parameters(self):
         request = self.request
-        metrics_rollup.refresh()
-        plans = "AND plan_id = ANY(%(plans)s)" if request.plan_ids is not None else ""
-        totals: Dict[str, Dict] = defaultdict(dict)
+        if not self._refreshed:
+            metrics_rollup.refresh()
+            self._refreshed = True
+        plans = ("AND plan_id = ANY(%(plans)s)" if request.plan_ids is not None
+                 else "AND plan_id = 0")  # the store's totals
+        return plans, {
+            "none": NO_COHORT, "start": request.start,
+            "before": request.start - timedelta(days=1), "currency": request.currency,
+            "end": request.end, "first": m.month_start(request.start), "earlier": EARLIER,
+            "plans": list(request.plan_ids or ())}
+
+    def _bucketed(self, patterns: Sequence[str], interval: Optional[m.MetricsInterval]
+                  ) -> Totals:
+        """measure -> bucket start (cut to the range; the day before it for the past) ->
+        (count, amount)."""
+        plans, parameters = self._parameters()
+        parameters["patterns"] = list(patterns)
+        totals: Totals = defaultdict(dict)
         with connection.cursor() as cursor:
-            cursor.execute(_TOTALS.format(plans=plans), {
-                "none": NO_COHORT, "before": request.start - timedelta(days=1),
-                "currency": request.currency, "end": request.end,
-                "first": m.month_start(request.start), "earlier": EARLIER,
-                "plans": list(request.plan_ids or ())})
-            for measure, day, cohort, count, amount in cursor.fetchall():
-                key = (cohort, day) if measure.startswith("cohort:") else day
-                totals[measure][key] = (int(count), amount)
+            cursor.execute(_BUCKETED.format(plans=plans, bucket=_BUCKETS[interval]), parameters)
+            for measure, day, count, amount in cursor.fetchall():
+                totals[measure][day] = (int(count), amount)
         return totals
 
-    def _deltas(self, prefix: str, amounts: bool) -> Dict[date, Decimal]:
-        """Day deltas of every measure starting with `prefix`: amounts or counts."""
-        deltas: Dict[date, Decimal] = defaultdict(Decimal)
-        for measure, days in self._totals.items():
-            if measure.startswith(prefix):
-                for day, (count, amount) in days.items():
-                    deltas[day] += amount if amounts else Decimal(count)
-        return deltas
+    @cached_property
+    def _series_totals(self) -> Totals:
+        return self._bucketed(LEVELS, self.request.interval)
+
+    @cached_property
+    def _range_totals(self) -> Totals:
+        return self._bucketed(LEVELS + FLOWS, None)
+
+    @cached_property
+    def _cohort_totals(self) -> Totals:
+        """measure -> (cohort, month) -> (count, amount)."""
+        plans, parameters = self._parameters()
+        totals: Totals = defaultdict(dict)
+        with connection.cursor() as cursor:
+            cursor.execute(_COHORTS.format(plans=plans), parameters)
+            for measure, day, cohort, count, amount in cursor.fetchall():
+                totals[measure][(cohort, day)] = (int(count), amount)
+        return totals
 
     def _counts_in(self, prefix: str, bucket: m.Bucket) -> int:
-        return int(m.bucket_sums(self._deltas(prefix, False), [bucket])[0])
+        return int(m.bucket_sums(_deltas(self._range_totals, prefix, False), [bucket])[0])
 
     @cached_property
     def buckets(self) -> List[m.Bucket]:
         return m.buckets(self.request.start, self.request.end, self.request.interval)
 
-    def _points(self, periods: Sequence[m.Bucket]) -> List[Point]:
+    def _points(self, totals: Totals, periods: Sequence[m.Bucket]) -> List[Point]:
         starts = [bucket.start - timedelta(days=1) for bucket in periods]
         ends = [bucket.end for bucket in periods]
-        mrr_deltas, paying_deltas = self._deltas("mrr:", True), self._deltas("mrr:", False)
+        mrr_deltas, paying_deltas = _deltas(totals, "mrr:", True), _deltas(totals, "mrr:", False)
         mrr_start, mrr_end = (m.running_totals(mrr_deltas, starts),
                               m.running_totals(mrr_deltas, ends))
         paying_start, paying_end = (m.running_totals(paying_deltas, starts),
                                     m.running_totals(paying_deltas, ends))
-        kinds = {kind: m.bucket_sums(self._deltas("mrr:" + kind, True), periods)
+        kinds = {kind: m.bucket_sums(_deltas(totals, "mrr:" + kind, True), periods)
                  for kind in MovementKind.ALL}
-        moved = m.bucket_sums(self._deltas("mrr:moved", True), periods)
-        churned = m.bucket_sums(self._deltas("mrr:churn", False), periods)
-        statuses = {status: m.running_totals(self._deltas("status:%s" % status, False), ends)
+        moved = m.bucket_sums(_deltas(totals, "mrr:moved", True), periods)
+        churned = m.bucket_sums(_deltas(totals, "mrr:churn", False), periods)
+        statuses = {status: m.running_totals(_deltas(totals, "status:%s" % status, False), ends)
                     for status in STATUSES}
         points = []
         for index, bucket in enumerate(periods):
@@ -161,16 +210,16 @@ class Metrics:
 
     @cached_property
     def series(self) -> List[Point]:
-        return self._points(self.buckets)
+        return self._points(self._series_totals, self.buckets)
 
     @cached_property
     def summary(self) -> Summary:
         whole = m.Bucket(self.request.start, self.request.end)
-        point = self._points([whole])[0]
-        mrr_start = m.running_totals(self._deltas("mrr:", True),
+        point = self._points(self._range_totals, [whole])[0]
+        mrr_start = m.running_totals(_deltas(self._range_totals, "mrr:", True),
                                      [whole.start - timedelta(days=1)])[0]
         existing = {kind: sum((amount for (cohort, _month), (_count, amount)
-                               in self._totals.get("cohort:" + kind, {}).items()
+                               in self._cohort_totals.get("cohort:" + kind, {}).items()
                                if cohort == EARLIER), Decimal(0))
                     for kind in (MovementKind.EXPANSION, MovementKind.CONTRACTION,
                                  MovementKind.CHURN)}
@@ -202,14 +251,14 @@ class Metrics:
     def cancellation_reasons(self) -> List[Tuple[str, int]]:
         whole = m.Bucket(self.request.start, self.request.end)
         reasons = [(measure.split(":", 1)[1], self._counts_in(measure, whole))
-                   for measure in self._totals if measure.startswith("cancel_reason:")]
+                   for measure in self._range_totals if measure.startswith("cancel_reason:")]
         return sorted((item for item in reasons if item[1]), key=lambda item: (-item[1], item[0]))
 
     @cached_property
     def cohorts(self) -> List[m.Cohort]:
         deltas: Dict[Tuple[date, date], Tuple[int, Decimal]] = {}
         for kind in MovementKind.ALL:
-            for key, (count, amount) in self._totals.get("cohort:" + kind, {}).items():
+            for key, (count, amount) in self._cohort_totals.get("cohort:" + kind, {}).items():
                 before = deltas.get(key, (0, Decimal(0)))
                 deltas[key] = (before[0] + count, before[1] + amount)
         return m.cohort_table(deltas, m.month_start(self.request.start),
@@ -256,3 +305,56 @@ def scheduled_billing(currency: str, plan_ids: Optional[Tuple[int, ...]]
             regular=regular, intro=intro, intro_cycles_left=intro_left,
             cycles_left=cycles_left, changed=changed, change_from=change_from))
     return groups
+
+
+# The ledger's answers at any moment, from the day totals and the raw rows of the edge days (the
+# same as summing every movement, without reading millions of them).
+_ROLLED_MRR = """
+SELECT measure, SUM(amount) FROM saleor_subscriptions_metricsrollup
+WHERE currency = %s AND plan_id = 0 AND cohort = %s AND measure LIKE 'mrr:%%' AND day >= %s
+  AND day < %s
+GROUP BY measure
+"""
+_RAW_MRR = """
+SELECT 'mrr:' || kind, SUM(amount) FROM saleor_subscriptions_mrrmovement
+WHERE currency = %s AND date >= %s AND date <= %s GROUP BY kind
+"""
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _ledger_sums(currency: str, start: datetime, end: datetime) -> Dict[str, Decimal]:
+    """Movements in [start, end] by measure (`mrr:<kind>`)."""
+    metrics_rollup.refresh()
+    first_whole = (start.astimezone(timezone.utc) + timedelta(days=1)).date()
+    if start.astimezone(timezone.utc).time() == datetime.min.time():
+        first_whole = start.astimezone(timezone.utc).date()
+    end_day = end.astimezone(timezone.utc).date()
+    sums: Dict[str, Decimal] = defaultdict(Decimal)
+    with connection.cursor() as cursor:
+        if first_whole < end_day:
+            cursor.execute(_ROLLED_MRR, [currency, NO_COHORT, first_whole, end_day])
+            for measure, amount in cursor.fetchall():
+                sums[measure] += amount
+            day_start = datetime.combine(first_whole, datetime.min.time(), timezone.utc)
+            edges = [(start, day_start - timedelta(microseconds=1)),
+                     (datetime.combine(end_day, datetime.min.time(), timezone.utc), end)]
+        else:
+            edges = [(start, end)]
+        for low, high in edges:
+            if low <= high:
+                cursor.execute(_RAW_MRR, [currency, low, high])
+                for measure, amount in cursor.fetchall():
+                    sums[measure] += amount
+    return sums
+
+
+def mrr_at(currency: str, moment: datetime) -> Decimal:
+    return sum(_ledger_sums(currency, _EPOCH, moment).values(), Decimal(0))
+
+
+def movements_summary(currency: str, start: datetime, end: datetime) -> Dict[str, Decimal]:
+    """Sum of the movements of each kind in [start, end], plus net new (all kinds together)."""
+    sums = _ledger_sums(currency, start, end)
+    summary = {kind: sums.get("mrr:" + kind, Decimal(0)) for kind in MovementKind.ALL}
+    summary["net_new"] = sum(summary.values(), Decimal(0))
+    return summary

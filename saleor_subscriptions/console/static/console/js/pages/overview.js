@@ -223,8 +223,9 @@ function controls(params, families) {
 
 export async function render(root, context, params) {
   const currency = context.currency;
-  const months = Math.min(24, Math.max(1, Number(params.get("months")) || 12));
   const interval = INTERVALS.includes(params.get("interval")) ? params.get("interval") : "MONTH";
+  // The API answers at most 731 points: days for a year at most.
+  const months = Math.min(interval === "DAY" ? 12 : 24, Math.max(1, Number(params.get("months")) || 12));
   const variables = Object.assign({ currency, interval, planFamilies: params.get("family") ? [params.get("family")] : null },
     rangeOf(months, new Date()));
   const [answer, compared] = await Promise.all([
