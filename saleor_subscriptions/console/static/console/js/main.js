@@ -74,7 +74,10 @@ async function show() {
     await module.render(main, context, params, match && match[1] ? decodeURIComponent(match[1]) : null);
     drawCharts();
   } catch (error) {
-    if (error instanceof ApiError && /expired|decod|permission|not.*staff/i.test(error.message) && !context.currency) {
+    // An expired or foreign token, or an account without the permission: sign in again.
+    const signedOut = /signature has expired|error decoding|invalid token/i.test(error.message);
+    if (error instanceof ApiError && (signedOut || (/permission/i.test(error.message) && !context.currency))) {
+      context.currency = null;
       setToken(null);
       return showSignIn(error.message);
     }
