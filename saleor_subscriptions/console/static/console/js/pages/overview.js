@@ -2,7 +2,7 @@
 // cohort heat map, plans compared, cancellation reasons and the billing forecast — all from
 // subscriptionMetrics; the first document is first_screen.graphql, as the benchmark sends it.
 import { graphql } from "../api.js";
-import { chart, COLORS, money as axisMoney } from "../charts.js";
+import { chart, COLORS, drawCharts, money as axisMoney } from "../charts.js";
 import { card, el, humanize, money, notice, percent, table } from "../ui.js";
 
 export const STATUSES = ["TRIALING", "ACTIVE", "PAST_DUE", "PAUSED", "CANCELLED", "EXPIRED"];
@@ -28,6 +28,17 @@ export function rangeOf(months, today) {
   const start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - (months - 1), 1));
   return { start: start.toISOString().slice(0, 10), end: today.toISOString().slice(0, 10) };
 }
+
+// Below the first screen: sent with it, drawn when it answers.
+const BELOW = `
+query ConsoleOverviewBelow($currency: String!, $start: Date!, $end: Date!, $planFamilies: [String!]) {
+  subscriptionMetrics(currency: $currency, start: $start, end: $end, planFamilies: $planFamilies) {
+    cancellationReasons { reason count }
+    cohorts { month cells { monthsSince subscribers revenue } }
+    billingForecast { month amount renewals }
+    subscriptionErrors { field message code }
+  }
+}`;
 
 const num = (value) => (value === null || value === undefined ? null : Number(value));
 const fixed = (value) => (value === null || value === undefined ? "" : Number(value).toFixed(2));
@@ -228,25 +239,53 @@ export async function render(root, context, params) {
   const months = Math.min(interval === "DAY" ? 12 : 24, Math.max(1, Number(params.get("months")) || 12));
   const variables = Object.assign({ currency, interval, planFamilies: params.get("family") ? [params.get("family")] : null },
     rangeOf(months, new Date()));
-  const [answer, compared] = await Promise.all([
-    graphql(await firstScreen(), variables).then((data) => data.subscriptionMetrics),
-    plansCompared(variables, currency),
-  ]);
+  const below = graphql(BELOW, variables).then((data) => data.subscriptionMetrics);
+  const compared = plansCompared(variables, currency);
+  const answer = (await graphql(await firstScreen(), variables)).subscriptionMetrics;
   if (answer.subscriptionErrors.length) {
     root.replaceChildren(notice(answer.subscriptionErrors.map((error) => error.message).join("; "), "error"));
     return;
   }
-  root.replaceChildren(
+  const families = el("span");
+  const slots = {
+    plans: el("div", { class: "slot" }, card("Plans compared", el("p", { class: "muted" }, "Loading…"))),
+    reasons: el("div", { class: "slot" }, card("Cancellation reasons", el("p", { class: "muted" }, "Loading…"))),
+    forecast: el("div", { class: "slot" }, card("Billing forecast (next 12 months)", el("p", { class: "muted" }, "Loading…"))),
+    cohorts: el("div", { class: "span-all slot" }, card("Cohorts", el("p", { class: "muted" }, "Loading…"))),
+  };
+  const page = el("div", { class: "overview", dataset: { overview: "first-screen" } },
     el("div", { class: "page-header" }, el("h1", {}, "Subscriptions overview"),
-      el("span", { class: "muted" }, currency + " · " + answer.start + " to " + answer.end),
-      controls(params, compared.families)),
+      el("span", { class: "muted" }, currency + " · " + answer.start + " to " + answer.end), families),
     kpiTiles(answer.summary, currency),
     el("div", { class: "grid" },
       mrrCards(answer.series, interval, currency),
       statusCard(answer.series, interval),
       churnCard(answer.series, interval),
-      compared.plans.length ? plansCard(compared.plans, currency) : card("Plans compared", notice("No plans in " + currency + ".")),
-      reasonsCard(answer.cancellationReasons),
-      forecastCard(answer.billingForecast, currency),
-      el("div", { class: "span-all" }, cohortCard(answer.cohorts, currency))));
+      slots.plans, slots.reasons, slots.forecast, slots.cohorts));
+  root.replaceChildren(page);
+  fillBelow(page, slots, families, params, currency, below, compared);
+}
+
+// The cards below the first screen replace their placeholders as their answers come; a page
+// left in the meantime is not touched.
+async function fillBelow(page, slots, families, params, currency, below, compared) {
+  const fill = (slot, content) => {
+    if (!slot.isConnected) return;
+    slot.replaceChildren(content);
+    drawCharts();
+  };
+  try {
+    const plans = await compared;
+    if (families.isConnected) families.replaceWith(controls(params, plans.families));
+    fill(slots.plans, plans.plans.length ? plansCard(plans.plans, currency) : card("Plans compared", notice("No plans in " + currency + ".")));
+    const rest = await below;
+    if (rest.subscriptionErrors.length) throw new Error(rest.subscriptionErrors.map((error) => error.message).join("; "));
+    fill(slots.reasons, reasonsCard(rest.cancellationReasons));
+    fill(slots.forecast, forecastCard(rest.billingForecast, currency));
+    fill(slots.cohorts, cohortCard(rest.cohorts, currency));
+  } catch (error) {
+    if (page.isConnected) page.prepend(notice(error.message, "error"));
+  } finally {
+    page.dataset.overview = "complete";
+  }
 }
