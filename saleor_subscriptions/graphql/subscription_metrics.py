@@ -25,7 +25,7 @@ CANCELLATION_REASONS = tuple(REASONS) + ("payment_failed", "unspecified")
 SubscriptionCancellationReasonEnum = graphene.Enum(
     "SubscriptionCancellationReason", [(reason.upper(), reason) for reason in CANCELLATION_REASONS])
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
-MAX_DAYS = 5 * 366
+MAX_DAYS = 3 * 366  # the cohort table of three years is ~700 cells
 MAX_PK = 2 ** 31 - 1
 
 
@@ -269,7 +269,7 @@ def _request(currency, start, end, interval, plan_ids, plan_families):
     if start > end:
         raise _invalid("start", "The start must not be after the end.")
     if (end - start).days >= MAX_DAYS:
-        raise _invalid("end", "Ask for at most five years at a time.")
+        raise _invalid("end", "Ask for at most three years at a time.")
     interval = m.MetricsInterval(interval)
     if m.bucket_count(start, end, interval) > m.MAX_BUCKETS:
         raise _invalid("interval", "Too many points: choose a longer interval or a shorter "

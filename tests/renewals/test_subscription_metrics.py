@@ -318,3 +318,18 @@ def test_billing_forecast_of_the_next_twelve_months(renewal, staff_api):
     amounts = [d(m["amount"]) for m in only_yearly["data"]["subscriptionMetrics"][
         "billingForecast"]]
     assert amounts == [0, 0, Decimal("120")] + [0] * 9
+
+
+def test_rebuilding_the_day_totals_gives_the_same_totals(shop, staff_api):
+    from saleor_subscriptions.models import MetricsRollup
+    from saleor_subscriptions.services import metrics_rollup
+
+    def totals():
+        return sorted(MetricsRollup.objects.exclude(count=0, amount=0).values_list(
+            "day", "currency", "plan_id", "measure", "cohort", "count", "amount"))
+
+    metrics_rollup.refresh()
+    counted = totals()
+    assert counted
+    metrics_rollup.rebuild()
+    assert totals() == counted
