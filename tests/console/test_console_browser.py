@@ -163,6 +163,17 @@ def test_overview_draws_the_stores_numbers(console, staff_api, screenshot):
     page.evaluate("window.scrollTo(0, 0)")
     screenshot("overview-first-screen", full_page=False)
 
+    # By week: the API answers at most 100 points, so a year at most.
+    page.select_option("select[name=interval]", "WEEK")
+    page.wait_for_function("window.consoleCharts.mrr.data.labels.length > 12")
+    page.wait_for_selector("[data-overview=complete]")
+    weekly = chart_data(page)["mrr"]["datasets"]["MRR"]
+    assert 50 <= len(weekly) <= 54 and weekly[-1] == pytest.approx(80.44)
+    ranges = page.eval_on_selector_all("select[name=months] option",
+                                       "(options) => options.map((option) => option.value)")
+    assert ranges == ["3", "6", "12"]
+    assert page.errors == []
+
 
 def test_subscriptions_list_searches_filters_and_exports(console, screenshot):
     page, url = console

@@ -13,6 +13,7 @@ const MOVEMENTS = [["new", "New", COLORS.teal], ["expansion", "Expansion", COLOR
   ["churn", "Churn", COLORS.red]];
 const RANGES = [3, 6, 12, 24];
 const INTERVALS = ["MONTH", "WEEK", "DAY"];
+const MAX_MONTHS = { MONTH: 24, WEEK: 12, DAY: 3 };
 
 let firstScreenDocument = null;
 export async function firstScreen() {
@@ -214,17 +215,16 @@ function plansCard(rows, currency) {
   ], rows, { onRowClick: (row) => { window.location.hash = "#/subscriptions?plan=" + encodeURIComponent(row.plan.id); } })));
 }
 
-function controls(params, families) {
+function controls(params, families, months, interval) {
   const go = (key, value) => {
     const next = new URLSearchParams(params);
     if (value) next.set(key, value); else next.delete(key);
     window.location.hash = "#/?" + next;
   };
-  const months = params.get("months") || "12";
-  const interval = params.get("interval") || "MONTH";
   return el("div", { class: "filters" },
     el("select", { name: "months", onchange: (event) => go("months", event.target.value) },
-      RANGES.map((count) => el("option", { value: count, selected: String(count) === months }, "Last " + count + " months"))),
+      RANGES.filter((count) => count <= MAX_MONTHS[interval]).map((count) =>
+        el("option", { value: count, selected: count === months }, "Last " + count + " months"))),
     el("select", { name: "interval", onchange: (event) => go("interval", event.target.value) },
       INTERVALS.map((value) => el("option", { value, selected: value === interval }, "By " + humanize(value).toLowerCase()))),
     el("select", { name: "family", onchange: (event) => go("family", event.target.value) },
@@ -235,8 +235,8 @@ function controls(params, families) {
 export async function render(root, context, params) {
   const currency = context.currency;
   const interval = INTERVALS.includes(params.get("interval")) ? params.get("interval") : "MONTH";
-  // The API answers at most 731 points: days for a year at most.
-  const months = Math.min(interval === "DAY" ? 12 : 24, Math.max(1, Number(params.get("months")) || 12));
+  // The API answers at most 100 points a request: days for a quarter, weeks for a year.
+  const months = Math.min(MAX_MONTHS[interval], Math.max(1, Number(params.get("months")) || 12));
   const variables = Object.assign({ currency, interval, planFamilies: params.get("family") ? [params.get("family")] : null },
     rangeOf(months, new Date()));
   const below = graphql(BELOW, variables).then((data) => data.subscriptionMetrics);
@@ -263,12 +263,12 @@ export async function render(root, context, params) {
       churnCard(answer.series, interval),
       slots.plans, slots.reasons, slots.forecast, slots.cohorts));
   root.replaceChildren(page);
-  fillBelow(page, slots, families, params, currency, below, compared);
+  fillBelow(page, slots, families, (names) => controls(params, names, months, interval), currency, below, compared);
 }
 
 // The cards below the first screen replace their placeholders as their answers come; a page
 // left in the meantime is not touched.
-async function fillBelow(page, slots, families, params, currency, below, compared) {
+async function fillBelow(page, slots, families, filters, currency, below, compared) {
   const fill = (slot, content) => {
     if (!slot.isConnected) return;
     slot.replaceChildren(content);
@@ -276,7 +276,7 @@ async function fillBelow(page, slots, families, params, currency, below, compare
   };
   try {
     const plans = await compared;
-    if (families.isConnected) families.replaceWith(controls(params, plans.families));
+    if (families.isConnected) families.replaceWith(filters(plans.families));
     fill(slots.plans, plans.plans.length ? plansCard(plans.plans, currency) : card("Plans compared", notice("No plans in " + currency + ".")));
     const rest = await below;
     if (rest.subscriptionErrors.length) throw new Error(rest.subscriptionErrors.map((error) => error.message).join("; "));
