@@ -1,6 +1,6 @@
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench schema migrations lint
+.PHONY: test demo bench bench-stats schema migrations lint
 
 test:            ## the whole test suite (sets up venv and services itself)
 	bash scripts/test.sh $(PYTEST_ARGS)
@@ -10,6 +10,10 @@ demo:            ## a real Saleor + plugin + Celery + demo store on 127.0.0.1:80
 
 bench:           ## renewal benchmark (printed table)
 	bash scripts/bench.sh
+
+SIZE ?= 1000000
+bench-stats:     ## metrics benchmark on SIZE bulk-loaded subscriptions (printed table)
+	bash scripts/bench_stats.sh --subscriptions $(SIZE)
 
 schema:          ## rewrite schema.graphql from the running code
 	bash -c 'source scripts/env.sh && ensure_venv && $$PY -m django print_subscriptions_schema > schema.graphql'

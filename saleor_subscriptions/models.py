@@ -259,9 +259,23 @@ class SubscriptionEvent(models.Model):
     currency = models.CharField(max_length=3, blank=True, default="")
     amount = models.DecimalField(null=True, blank=True, **AMOUNT)
     parameters = JSONField(blank=True, default=dict)
+    # The subscription's status and plan after the change (the metrics' subscriber counts);
+    # blank/null on rows written before they were kept.
+    status = models.CharField(max_length=16, blank=True, default="")
+    plan = models.ForeignKey(
+        SubscriptionPlan, null=True, blank=True, related_name="+", on_delete=models.DO_NOTHING,
+        db_constraint=False, db_index=False,
+    )
+    # Counted into the metrics' rollup (services/metrics_rollup.py).
+    rolled_up = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("date", "pk")
+        indexes = [
+            models.Index(fields=["id"], name="subs_event_rollup_idx",
+                         condition=models.Q(rolled_up=False)),
+            models.Index(fields=["subscription", "id"], name="subs_event_history_idx"),
+        ]
 
 
 class CycleStatus:
@@ -419,7 +433,7 @@ class TrialUse(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
 
-from .mrr_models import MrrMovement  # noqa: E402,F401  (the MRR ledger, registered with this app)
+from .mrr_models import MetricsRollup, MrrMovement  # noqa: E402,F401  (the MRR ledger, registered with this app)
 from .notice_models import CustomerNotice  # noqa: E402,F401  (the e-mail notice ledger)
 from .stripe_webhook_models import StripeWebhookEvent  # noqa: E402,F401  (Stripe webhooks in)
 from .webhook_models import (  # noqa: E402,F401  (webhooks out, registered with this app)

@@ -70,6 +70,16 @@ ensure_redis() {
   echo "Redis did not start" >&2; exit 1
 }
 
+# The staff console's browser tests drive Debian's Chromium headless (Playwright's own browser
+# download needs the internet); CHROMIUM points elsewhere when set.
+ensure_chromium() {
+  export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+  if [ -x "$CHROMIUM" ]; then return 0; fi
+  log "Installing Chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  [ -x "$CHROMIUM" ] || { echo "Chromium is not at $CHROMIUM" >&2; exit 1; }
+}
+
 ensure_database() {
   "$PY" - <<'PYEOF'
 import os, psycopg2, dj_database_url

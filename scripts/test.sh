@@ -2,6 +2,7 @@
 # The whole test suite on a fresh machine: venv, services, lint, migrations and schema checks, pytest.
 source "$(dirname "$0")/env.sh"
 ensure_all
+ensure_chromium
 cd "$ROOT"
 log "ruff"
 "$VENV/bin/ruff" check saleor_subscriptions tests $(ls -d bench 2>/dev/null)

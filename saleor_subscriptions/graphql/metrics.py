@@ -8,7 +8,7 @@ from saleor.graphql.core.scalars import Decimal
 
 from ..domain.mrr import MovementKind
 from ..error_codes import SubscriptionErrorCode
-from ..services import mrr_ledger
+from ..services import metrics as ledger
 from . import permissions
 from .errors import SubscriptionError, subscription_errors
 
@@ -59,11 +59,11 @@ def resolve_subscription_mrr(info, currency, date=None, start=None):
             raise _invalid("start", "The start must not be after the date.")
     except ValidationError as error:
         return SubscriptionMrrReport(subscription_errors=subscription_errors(error))
-    summary = mrr_ledger.movements_summary(currency, start, date)
+    summary = ledger.movements_summary(currency, start, date)
     movements = SubscriptionMrrMovements(
         net_new=summary["net_new"], **{kind: summary[kind] for kind in MovementKind.ALL})
     return SubscriptionMrrReport(currency=currency, date=date,
-                                 mrr=mrr_ledger.mrr_at(currency, date), movements=movements,
+                                 mrr=ledger.mrr_at(currency, date), movements=movements,
                                  subscription_errors=[])
 
 

@@ -49,6 +49,7 @@ from .mutations.webhooks import (
     resolve_subscription_webhooks,
 )
 from .sorters import SubscriptionSortingInput
+from .subscription_metrics import resolve_subscription_metrics, subscription_metrics_field
 from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, SubscriptionPlan
 from .webhook_types import SubscriptionWebhook
 
@@ -151,6 +152,8 @@ class SubscriptionQueries(graphene.ObjectType):
         description="Monthly recurring revenue from the MRR ledger, for MANAGE_ORDERS.",
     )
 
+    subscription_metrics = subscription_metrics_field
+
     subscription_revenue_reconciliation = graphene.Field(
         SubscriptionRevenueReconciliation,
         month=graphene.String(required=True, description="YYYY-MM (UTC)."),
@@ -162,6 +165,10 @@ class SubscriptionQueries(graphene.ObjectType):
     @staticmethod
     def resolve_subscription_mrr(_root, info, **data):
         return resolve_subscription_mrr(info, **data)
+
+    @staticmethod
+    def resolve_subscription_metrics(_root, info, **data):
+        return resolve_subscription_metrics(info, **data)
 
     @staticmethod
     def resolve_subscription_revenue_reconciliation(_root, info, month, currency):

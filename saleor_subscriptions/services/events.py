@@ -37,6 +37,8 @@ def record_event(
         currency=amount.currency if amount is not None else "",
         amount=amount.amount if amount is not None else None,
         parameters={key: _jsonable(value) for key, value in parameters.items()},
+        status=subscription.status,
+        plan_id=subscription.plan_id,
     )
     webhook_outbox.write_deliveries(event, subscription)
     mrr_ledger.record_movement(subscription, event, event.date)

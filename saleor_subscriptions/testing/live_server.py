@@ -1,8 +1,9 @@
-"""This Django on a free local port in a thread, for tests whose callers are other processes
-(localstripe's webhooks, the README's shell commands)."""
+"""This Django served over real HTTP from a thread, for tests that need a live URL (Stripe-like
+senders, the browser tests of the staff console)."""
 import threading
 from contextlib import contextmanager
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
@@ -13,10 +14,17 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """A browser opens several connections at once (module scripts, fetches). Closing waits for
+    the requests still running, so none of them touches the database after the test."""
+    daemon_threads = False
+    block_on_close = True
+
+
 @contextmanager
 def serving():
-    """Yields the server's base URL. (pytest-django's live_server would flush the tables the
-    other tests share after it.) The connection is closed after every request."""
+    """This Django on a free port in a thread (pytest-django's live_server would flush the
+    tables the other tests share after it); its connection closed after every request."""
     django_app = get_wsgi_application()
 
     def app(environ, start_response):
@@ -25,7 +33,8 @@ def serving():
         finally:
             connections.close_all()
 
-    server = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
+    server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer,
+                         handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

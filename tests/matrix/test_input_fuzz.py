@@ -75,8 +75,14 @@ DATES = st.one_of(
         lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-1439, 1439)))).map(
         lambda d: d.isoformat()),
 )
+DAYS = st.one_of(
+    st.sampled_from(["0001-01-01", "9999-12-31", "1999-12-31", "2200-01-01", "2030-02-30",
+                     "not a date", "", NOW.date().isoformat()]),
+    st.dates().map(lambda d: d.isoformat()),
+)
 SCALARS = {"ID": None, "Int": INTS, "Decimal": DECIMALS, "Float": DECIMALS, "String": TEXTS,
-           "DateTime": DATES, "Boolean": st.booleans(), "UUID": TEXTS, "JSONString": TEXTS}
+           "DateTime": DATES, "Date": DAYS, "Boolean": st.booleans(), "UUID": TEXTS,
+           "JSONString": TEXTS}
 
 
 def _unwrap(graphql_type):
@@ -119,7 +125,7 @@ BASE_ARGS = {("subscriptionAddressUpdate", "shippingAddress"): ADDRESS,
              ("subscriptionPlanUpdate", "input"): {"name": "Fuzz"},
              ("subscriptionCancel", "reasonText"): "bye"}
 BASE_SCALARS = {"Int": 1, "String": "ok", "Decimal": "1.00", "Boolean": False,
-                "DateTime": (NOW + timedelta(days=40)).isoformat()}
+                "DateTime": (NOW + timedelta(days=40)).isoformat(), "Date": NOW.date().isoformat()}
 
 
 def id_key(field_name, arg):
@@ -173,6 +179,7 @@ EDGES = {
     "DateTime": ["0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-14:00",
                  (NOW + timedelta(days=10)).replace(tzinfo=None).isoformat(),
                  "1970-01-01T00:00:00Z", (NOW + timedelta(days=3654)).isoformat(), "not a date"],
+    "Date": ["0001-01-01", "9999-12-31", "1999-12-31", "2200-01-01", "2030-02-30", "not a date"],
 }
 
 

@@ -124,6 +124,9 @@ OPS = [
        seen=listed("sub")),
     Op("subscriptionMrr", '(currency: "USD") { mrr %s }' % ERR, STAFF, ORDERS,
        seen=lambda data, world: data is not None and data["mrr"] is not None),
+    Op("subscriptionMetrics", '(currency: "USD", start: "2028-01-01", end: "2028-03-31") '
+       '{ summary { mrr } series { mrr } %s }' % ERR, STAFF, ORDERS,
+       seen=lambda data, world: data is not None and data["summary"] is not None),
     Op("subscriptionRevenueReconciliation", '(month: "2028-03", currency: "USD") { ours %s }'
        % ERR, STAFF, ORDERS, seen=lambda data, world: data is not None and data["ours"] is not None),
     # -- plans (MANAGE_PRODUCTS; active plans are public) ------------------------------------
