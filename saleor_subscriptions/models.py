@@ -95,6 +95,9 @@ class Subscription(models.Model):
     # paid_cycles < intro_until_cycle (domain.intro.cycle_unit_price).
     intro_price_amount = models.DecimalField(null=True, blank=True, **AMOUNT)
     intro_until_cycle = models.PositiveIntegerField(default=0)
+    # How many of its discounts (discount_models.SubscriptionDiscount) are active: the hot path
+    # reads them only when there are some.
+    discount_count = models.PositiveIntegerField(default=0)
 
     # Billing dates are computed from the anchor so month ends never drift.
     anchor_at = models.DateTimeField()
@@ -209,6 +212,9 @@ class EventType:
     PRICE_CHANGED = "price_changed"
     ACCOUNT_LINKED = "account_linked"  # a guest's subscription joined the account of its e-mail
     INTRO_PRICE_ENDED = "intro_price_ended"  # the first renewal at the regular price
+    DISCOUNT_GRANTED = "discount_granted"  # services/discounts.py
+    DISCOUNT_ENDED = "discount_ended"
+    FREE_PERIOD_GIVEN = "free_period_given"  # staff goodwill: billing pushed by whole cycles
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())
@@ -406,6 +412,10 @@ class TrialUse(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
 
+from .discount_models import (  # noqa: E402,F401  (renewal discounts, voucher terms)
+    SubscriptionDiscount,
+    SubscriptionVoucherTerms,
+)
 from .mrr_models import MrrMovement  # noqa: E402,F401  (the MRR ledger, registered with this app)
 from .stripe_webhook_models import StripeWebhookEvent  # noqa: E402,F401  (Stripe webhooks in)
 from .webhook_models import (  # noqa: E402,F401  (webhooks out, registered with this app)
