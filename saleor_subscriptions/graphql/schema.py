@@ -13,6 +13,11 @@ from .metrics import (
 )
 from .mutations.accounts import ConfirmAccount, CreateToken
 from .mutations.checkout import CheckoutLineSubscriptionPlanSet
+from .mutations.discounts import (
+    SubscriptionDiscountEnd,
+    SubscriptionDiscountGrant,
+    SubscriptionFreePeriodGrant,
+)
 from .mutations.lifecycle import (
     SubscriptionAddressUpdate,
     SubscriptionCancel,
@@ -239,6 +244,9 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_skip_next_renewal = SubscriptionSkipNextRenewal.Field()
     subscription_next_billing_date_update = SubscriptionNextBillingDateUpdate.Field()
     subscription_extend_period = SubscriptionExtendPeriod.Field()
+    subscription_discount_grant = SubscriptionDiscountGrant.Field()
+    subscription_discount_end = SubscriptionDiscountEnd.Field()
+    subscription_free_period_grant = SubscriptionFreePeriodGrant.Field()
     subscription_payment_method_update = SubscriptionPaymentMethodUpdate.Field()
     subscription_payment_confirm = SubscriptionPaymentConfirm.Field()
     subscription_address_update = SubscriptionAddressUpdate.Field()

@@ -149,7 +149,7 @@ def grant_discount(subscription: Subscription, *, source: str, reason: str = "",
 
 
 def end_discount(subscription: Subscription, discount: SubscriptionDiscount, now: datetime,
-                 why: str, actor=None) -> None:
+                 why: str, actor=None, reason: str = "") -> None:
     """Stop an active discount (used up, removed by staff, not following a plan change):
     DISCOUNT_ENDED, an MRR expansion, in the caller's transaction."""
     if discount.ended_at is not None:
@@ -162,7 +162,7 @@ def end_discount(subscription: Subscription, discount: SubscriptionDiscount, now
     event_actor = actor.event_fields() if actor is not None else {}
     record_event(subscription, EventType.DISCOUNT_ENDED, date=now, discount=discount.pk,
                  source=discount.source, name=discount.name, why=why,
-                 renewals_used=discount.renewals_used, **event_actor)
+                 renewals_used=discount.renewals_used, reason=reason, **event_actor)
 
 
 def use_for_paid_renewal(subscription: Subscription, order, now: datetime) -> None:
