@@ -72,6 +72,18 @@ def discounted_cycle_price(subscription: Subscription) -> Money:
     return rules.discounted(price, [terms(discount) for discount in found])
 
 
+def discounted_total(subscription: Subscription, total: Money, *,
+                     other_plan: bool = False) -> Money:
+    """`total` (a cycle's price before tax) after the subscription's active discounts; for
+    `other_plan`, only those that follow a plan change (proration quotes)."""
+    found = active_discounts(subscription)
+    if other_plan:
+        found = [discount for discount in found if discount.follows_plan_change]
+    if not found:
+        return total
+    return rules.discounted(total, [terms(discount) for discount in found])
+
+
 def _clean_percent(percent) -> Decimal:
     try:
         value = Decimal(str(percent))
