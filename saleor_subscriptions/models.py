@@ -98,6 +98,9 @@ class Subscription(models.Model):
     # paid_cycles < intro_until_cycle (domain.intro.cycle_unit_price).
     intro_price_amount = models.DecimalField(null=True, blank=True, **AMOUNT)
     intro_until_cycle = models.PositiveIntegerField(default=0)
+    # How many of its discounts (discount_models.SubscriptionDiscount) are active: the hot path
+    # reads them only when there are some.
+    discount_count = models.PositiveIntegerField(default=0)
 
     # Billing dates are computed from the anchor so month ends never drift.
     anchor_at = models.DateTimeField()
@@ -222,6 +225,9 @@ class EventType:
     CARD_EXPIRING = "card_expiring"
     TRIAL_ENDING = "trial_ending"  # the trial ends in a few days (services/reminders.py)
     RENEWAL_UPCOMING = "renewal_upcoming"  # the plan's renewal notice days before a renewal
+    DISCOUNT_GRANTED = "discount_granted"  # services/discounts.py
+    DISCOUNT_ENDED = "discount_ended"
+    FREE_PERIOD_GIVEN = "free_period_given"  # staff goodwill: billing pushed by whole cycles
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())
@@ -433,6 +439,10 @@ class TrialUse(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
 
+from .discount_models import (  # noqa: E402,F401  (renewal discounts, voucher terms)
+    SubscriptionDiscount,
+    SubscriptionVoucherTerms,
+)
 from .mrr_models import MetricsRollup, MrrMovement  # noqa: E402,F401  (the MRR ledger, registered with this app)
 from .notice_models import CustomerNotice  # noqa: E402,F401  (the e-mail notice ledger)
 from .stripe_webhook_models import StripeWebhookEvent  # noqa: E402,F401  (Stripe webhooks in)

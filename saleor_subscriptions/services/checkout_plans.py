@@ -62,6 +62,7 @@ def validate_before_order(checkout, lines: List, settings, payment_gateway: Opti
         if plan is not None:
             ensure_plan_fits_line(plan, line, checkout.currency, field="lines")
     trials.check_checkout(checkout, chosen.values(), settings)
+    _check_voucher(checkout)
     if payment_gateway != GATEWAY_ID:
         raise ValidationError(
             "Subscriptions need a card that can be charged again: pay with the %s gateway."
@@ -70,9 +71,20 @@ def validate_before_order(checkout, lines: List, settings, payment_gateway: Opti
         )
 
 
+def _check_voucher(checkout) -> None:
+    """A voucher's fixed amount in another currency can't discount a subscription."""
+    from ..saleor_adapter.vouchers import checkout_voucher
+    from .voucher_terms import currency_problem
+
+    voucher = checkout_voucher(checkout)
+    problem = currency_problem(voucher, checkout.currency) if voucher is not None else None
+    if problem is not None:
+        raise _error("promo_code", problem, SubscriptionErrorCode.CURRENCY_MISMATCH)
+
+
 # Saleor 2.10.1 cannot order a line that costs nothing (its tax rate divides 0 by 0), so a free
 # trial line is priced at its first period and the same amount comes off the checkout total
-# (and off the order as a "Free trial" discount, see services/subscribe.py).
+# (the checkout's discount, and the order's, named "Free trial": saleor_adapter/checkout_discount.py).
 
 
 def is_free_start(plan: SubscriptionPlan) -> bool:
@@ -81,7 +93,7 @@ def is_free_start(plan: SubscriptionPlan) -> bool:
 
 def line_total(plan: SubscriptionPlan, quantity: int):
     """What a subscribed checkout line shows: its first charge, or for a free trial its first
-    period (taken off again by `free_trial_credit`)."""
+    period (taken off again: saleor_adapter/checkout_discount.py)."""
     if is_free_start(plan):
         return plans.recurring_charge(plan, quantity)
     return plans.plan_first_charge(plan, quantity)
@@ -99,21 +111,3 @@ def line_charge_parts(plan: SubscriptionPlan, quantity: int):
     if plan.trial_days > 0:
         return unit, 0, plan.signup_fee
     return unit, quantity, plan.signup_fee
-
-
-def free_trial_credit(checkout, lines, currency: str, price_line=None):
-    """What comes off the checkout total for free-trial lines: their line totals, as
-    `price_line(line, plan)` priced them (taxed), or untaxed by default."""
-    from prices import Money, TaxedMoney
-
-    chosen = plans_by_line(checkout)
-    credit = TaxedMoney(net=Money(0, currency), gross=Money(0, currency))
-    for line in lines:
-        plan = chosen.get(line.pk)
-        if plan is not None and is_free_start(plan):
-            if price_line is not None:
-                credit += price_line(line, plan)
-            else:
-                untaxed = plans.recurring_charge(plan, line.quantity)
-                credit += TaxedMoney(net=untaxed, gross=untaxed)
-    return credit
