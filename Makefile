@@ -9,7 +9,7 @@ demo:            ## a real Saleor + plugin + Celery + demo store on 127.0.0.1:80
 	bash scripts/demo.sh
 
 bench:           ## renewal benchmark (printed table)
-	bash scripts/bench.sh
+	bash scripts/bench.sh $(BENCH_ARGS)
 
 schema:          ## rewrite schema.graphql from the running code
 	bash -c 'source scripts/env.sh && ensure_venv && $$PY -m django print_subscriptions_schema > schema.graphql'
