@@ -10,12 +10,12 @@ recorded. While charges are in flight the batch thread prepares the next renewal
 waits on the payment provider, not on itself.
 
 The pool's size per worker process is the Django setting SUBSCRIPTIONS_RENEWAL_CONCURRENCY
-(default 8; 1 charges one at a time). A batch's first charge goes alone, so a key that is
-refused costs one parked renewal; a key revoked while charges are in flight parks those in
-flight (at most the pool's size), and no further renewal of the batch is begun.
+(default 8; 1 charges one at a time, on the batch's own thread). A batch's first charge goes
+alone, so a key that is refused costs one parked renewal; a key revoked while charges are in
+flight parks those in flight (at most the pool's size), and no further renewal is begun.
 """
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import List
 
@@ -43,7 +43,9 @@ def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
     outcomes = {}
     halted = False
     probing = True
-    with ThreadPoolExecutor(max_workers=size, thread_name_prefix="renewal-charge") as pool:
+    pool = (ThreadPoolExecutor(max_workers=size, thread_name_prefix="renewal-charge")
+            if size > 1 else _OnThisThread())
+    with pool:
         while waiting or flying:
             for future in [future for future in flying if future.done()]:
                 position, flight = flying.pop(future)
@@ -70,6 +72,24 @@ def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
                 wait(list(flying), return_when=FIRST_COMPLETED)
     for position in sorted(outcomes):
         result.add(outcomes[position])
+
+
+class _OnThisThread:
+    """A pool of one: each charge made at once on the batch's own thread."""
+
+    def submit(self, function, *args) -> Future:
+        future = Future()
+        try:
+            future.set_result(function(*args))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+    def __enter__(self) -> "_OnThisThread":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None
 
 
 def _settle(renewals, flight, future, now: datetime, context: RenewalContext):
