@@ -48,6 +48,7 @@ class FakeGateway(PaymentGateway):
         self.latency_ms = _setting(latency_ms, "SUBSCRIPTIONS_FAKE_GATEWAY_LATENCY_MS")
         self.jitter_ms = _setting(jitter_ms, "SUBSCRIPTIONS_FAKE_GATEWAY_JITTER_MS")
         self._enter = self.redis.register_script(_ENTER)
+        self._record = self.redis.register_script(_RECORD)
 
     # -- the interface ----------------------------------------------------------------------
     def charge(self, request: ChargeRequest) -> ChargeResult:
@@ -88,12 +89,13 @@ class FakeGateway(PaymentGateway):
                                     "with the same parameters they were first used with.")
             return _result(first)
         record = self._decide(request, params)
-        # HSETNX: of two concurrent first calls with one key, only one charge is recorded.
-        if not self.redis.hsetnx(PREFIX + "keys", request.idempotency_key, json.dumps(record)):
+        # Of two concurrent first calls with one key, only one charge is recorded; and a charge
+        # is recorded whole (a process killed mid-call leaves all of it or nothing, like Stripe).
+        taken = self._record(keys=[PREFIX + "keys", PREFIX + "references", PREFIX + "charges"],
+                             args=[request.idempotency_key, json.dumps(record), record["reference"],
+                                   int(record["outcome"] == ChargeOutcome.SUCCEEDED.value)])
+        if not taken:
             return self._charge(request)
-        self.redis.hset(PREFIX + "references", record["reference"], request.idempotency_key)
-        if record["outcome"] == ChargeOutcome.SUCCEEDED.value:
-            self.redis.rpush(PREFIX + "charges", json.dumps(record))
         if request.payment_method_reference == "pm_fake_timeout":
             return ChargeResult(ChargeOutcome.UNKNOWN, error_code="timeout",
                                 error_message="The request timed out after the charge.")
@@ -168,6 +170,14 @@ class FakeGateway(PaymentGateway):
 def _setting(value: Optional[float], variable: str) -> float:
     return float(os.environ.get(variable, "0") or 0) if value is None else float(value)
 
+
+# HSETNX the key's record; only if new, its reference and (a success) the charge, atomically.
+_RECORD = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+if ARGV[4] == '1' then redis.call('RPUSH', KEYS[3], ARGV[2]) end
+return 1
+"""
 
 # One round trip: count the call in flight and keep the peak.
 _ENTER = """
