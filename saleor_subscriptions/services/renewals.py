@@ -14,7 +14,8 @@ One renewal, in steps that each commit:
    once paid, in step 4), event RENEWAL_ORDER_CREATED;
 2. in the same transaction, a PaymentAttempt with a deterministic idempotency key, status
    STARTED, committed before the gateway is called;
-3. the gateway call (outside any transaction);
+3. the gateway call (outside any transaction; in a batch, on the worker's charging pool while
+   the batch thread prepares the next renewals: services/charge_pool.py);
 4. under the row lock again: the outcome (Saleor payment + capture, the order placed, period
    advanced; or dunning).
 
