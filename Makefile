@@ -9,7 +9,7 @@ demo:            ## a real Saleor + plugin + Celery + demo store on 127.0.0.1:80
 	bash scripts/demo.sh
 
 bench:           ## renewal benchmark (printed table)
-	bash scripts/bench.sh
+	bash scripts/bench.sh $(BENCH_ARGS)
 
 SIZE ?= 1000000
 bench-stats:     ## metrics benchmark on SIZE bulk-loaded subscriptions (printed table)

@@ -1,12 +1,16 @@
-"""Renewal benchmark: a large due set renewed by 1 and 2 worker processes, against the cost of
-one Saleor checkoutComplete measured in the same run on the same store.
+"""Renewal benchmark: a large due set renewed by worker processes — at once-answering gateway
+(0 ms: the database phase) and at a real provider's latency within a charge budget — against the
+cost of one Saleor checkoutComplete measured in the same run on the same store.
 
-Workers are processes that call the renewal service in a loop (what a Celery worker's task
-does, without broker latency; the Celery path itself is covered by tests/fault). The gateway is
-the in-process fake (localstripe slows down past ~1,500 PaymentIntents). Run: `make bench`.
+Workers are fresh processes that call the renewal service in a loop (what a Celery worker's task
+does, without broker latency; the Celery path itself is covered by tests/fault), each with its
+charging pool (SUBSCRIPTIONS_RENEWAL_CONCURRENCY). The gateway is the in-process fake
+(localstripe slows down past ~1,500 PaymentIntents) with SUBSCRIPTIONS_FAKE_GATEWAY_LATENCY_MS.
+Run: `make bench` (20,000 due), `make bench BENCH_ARGS=--large` (100,000).
 """
 import argparse
 import multiprocessing
+import os
 import resource
 import sys
 import time
@@ -31,13 +35,16 @@ from saleor_subscriptions.testing.users import create_user, login  # noqa: E402
 
 START = datetime(2028, 1, 31, 10, tzinfo=timezone.utc)
 FIRST_DUE = datetime(2028, 3, 1, 9, tzinfo=timezone.utc)
+UNLIMITED_BUDGET = 1000  # the most the setting takes; far above what 0 ms reaches here
 
 def build(staff):
     store = build_store(staff)
     add_product(staff, store, "Coffee beans", Decimal("20.00"), {"COFFEE-250G": Decimal("20.00")},
                 stock=10 ** 8)
-    configure_plugin(staff, **{"Stripe secret key": "sk_test_bench", "Renewal batch size": "100",
-                               "Charge requests per second": "1000"})
+    # Batches long enough that the start (one charge alone) and end (the pool drains) of each
+    # are a small share of it.
+    configure_plugin(staff, **{"Stripe secret key": "sk_test_bench", "Renewal batch size": "500",
+                               "Charge requests per second": str(UNLIMITED_BUDGET)})
     configure_plugin(staff, plugin_id="mirumee.payments.dummy")
     return store
 
@@ -103,11 +110,12 @@ def queries_per_renewal(now, sample=40):
     return counter["n"] / max(renewed, 1), renewed
 
 
-def _worker(now, results):
+def _worker(now, results, cap):
     connections.close_all()
     renewed = 0
-    while True:
-        result = renew_due_subscriptions(now)
+    while cap is None or renewed < cap:
+        limit = None if cap is None else min(500, cap - renewed)
+        result = renew_due_subscriptions(now, limit=limit)
         if not result.claimed:
             break
         renewed += result.renewed
@@ -115,10 +123,14 @@ def _worker(now, results):
     results.put((renewed, peak_kb / 1024.0))
 
 
-def timed_run(now, workers):
+def timed_run(now, workers, cap=None):
+    """(renewed, seconds, peak RSS of a worker in MB): `workers` fresh processes (spawned, not
+    forked: their memory is their own) renew what is due at `now`, each at most `cap`."""
     connections.close_all()
-    results = multiprocessing.Queue()
-    processes = [multiprocessing.Process(target=_worker, args=(now, results)) for _ in range(workers)]
+    spawn = multiprocessing.get_context("spawn")
+    results = spawn.Queue()
+    processes = [spawn.Process(target=_worker, args=(now, results, cap))
+                 for _ in range(workers)]
     started = time.monotonic()
     for process in processes:
         process.start()
@@ -128,6 +140,15 @@ def timed_run(now, workers):
     elapsed = time.monotonic() - started
     renewed = sum(count for count, _ in outcomes)
     return renewed, elapsed, max(peak for _, peak in outcomes)
+
+
+def set_budget(staff, per_second):
+    configure_plugin(staff, **{"Charge requests per second": str(per_second)})
+
+
+def set_latency(latency_ms, jitter_ms):
+    os.environ["SUBSCRIPTIONS_FAKE_GATEWAY_LATENCY_MS"] = str(latency_ms)
+    os.environ["SUBSCRIPTIONS_FAKE_GATEWAY_JITTER_MS"] = str(jitter_ms)
 
 
 def checkout_seconds(api, store, runs):
@@ -146,9 +167,20 @@ def checkout_seconds(api, store, runs):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--subscriptions", type=int, default=10000)
+    parser.add_argument("--subscriptions", type=int, default=20000)
+    parser.add_argument("--large", action="store_true", help="100,000 due subscriptions")
     parser.add_argument("--checkouts", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", type=int, default=16, help="charges in flight per worker")
+    parser.add_argument("--latency-ms", type=float, default=300)
+    parser.add_argument("--jitter-ms", type=float, default=100)
+    parser.add_argument("--budget", type=float, default=50, help="charges per second, shared")
+    parser.add_argument("--single-worker-sample", type=int, default=1000)
     args = parser.parse_args()
+    if args.large:
+        args.subscriptions = 100000
+    os.environ["SUBSCRIPTIONS_RENEWAL_CONCURRENCY"] = str(args.pool)
+    set_latency(0, 0)
     from saleor_subscriptions.gateway.fake import get_fake_gateway
 
     get_fake_gateway().reset()
@@ -179,41 +211,65 @@ def main():
 
     due = Subscription.objects.filter(next_billing_at__lte=FIRST_DUE).count()
     vacuum()
-    renewed_1, elapsed_1, rss_1 = timed_run(FIRST_DUE, 1)
+    # 0 ms: the database phase alone (claim, cycle, order, attempt, outcome), budget unlimited.
+    renewed_1, elapsed_1, rss_1 = timed_run(FIRST_DUE, 1, cap=args.single_worker_sample)
     checkout_after = checkout_seconds(api, store, args.checkouts)
+    renewed_2, elapsed_2, rss_2 = timed_run(FIRST_DUE, args.workers)
+    db_phase = renewed_2 / elapsed_2
+    # At the provider's latency, within its budget: the next period of every subscription.
+    vacuum()
+    set_latency(args.latency_ms, args.jitter_ms)
+    set_budget(staff, args.budget)
+    gateway = get_fake_gateway()
+    charges_before = gateway.charges_count()
     second_due = periods.billing_date(START, plan.interval, 2) + timedelta(hours=1)
-    renewed_2, elapsed_2, rss_2 = timed_run(second_due, 2)
+    renewed_3, elapsed_3, rss_3 = timed_run(second_due, args.workers)
+    at_latency = renewed_3 / elapsed_3
     per_renewal = elapsed_1 / max(renewed_1, 1)
     # Each renewal leaves an unfulfilled order whose allocation every later checkout and renewal
     # of the variant sums over (Saleor 2.10 keeps no running total). The run's renewals are set
     # against the checkout at the store's states at the start and at the end of that run.
     checkout_during = (checkout + checkout_after) / 2
     ratio = per_renewal / checkout_during
+    peak_rss = max(rss_1, rss_2, rss_3)
     rows += [
         ("checkoutComplete, mean of %d, before renewals (s)" % args.checkouts, "%.4f" % checkout),
         ("checkoutComplete, mean of %d, after 1 worker (s)" % args.checkouts,
          "%.4f" % checkout_after),
-        ("1 worker: renewed / due", "%d / %d" % (renewed_1, due)),
-        ("1 worker: renewals per second", "%.1f" % (renewed_1 / elapsed_1)),
-        ("1 worker: seconds per renewal", "%.4f" % per_renewal),
-        ("1 worker: peak RSS (MB)", "%.0f" % rss_1),
-        ("2 workers: renewed", "%d" % renewed_2),
-        ("2 workers: renewals per second", "%.1f" % (renewed_2 / elapsed_2)),
-        ("2 workers: peak RSS per worker (MB)", "%.0f" % rss_2),
+        ("due at the first period", "%d" % due),
+        ("0 ms, 1 worker: renewed (sample)", "%d" % renewed_1),
+        ("0 ms, 1 worker: renewals per second", "%.1f" % (renewed_1 / elapsed_1)),
+        ("0 ms, 1 worker: seconds per renewal", "%.4f" % per_renewal),
+        ("0 ms, 1 worker: peak RSS (MB)", "%.0f" % rss_1),
+        ("0 ms, %d workers: renewed (rest of the period)" % args.workers, "%d" % renewed_2),
+        ("0 ms, %d workers: renewals per second (DB phase)" % args.workers, "%.1f" % db_phase),
+        ("0 ms, %d workers: peak RSS per worker (MB)" % args.workers, "%.0f" % rss_2),
+        ("%d ms ± %d, budget %g/s, %d workers × pool %d: renewed" % (
+            args.latency_ms, args.jitter_ms, args.budget, args.workers, args.pool),
+         "%d" % renewed_3),
+        ("  renewals per second", "%.1f" % at_latency),
+        ("  renewals per second / budget", "%.2f" % (at_latency / args.budget)),
+        ("  charges in flight at once, at most", "%d" % gateway.peak_in_flight()),
+        ("  charges made in this run", "%d" % (gateway.charges_count() - charges_before)),
+        ("  peak RSS per worker (MB)", "%.0f" % rss_3),
         ("%d renewals in this process at the start (s each)" % start_sample,
          "%.4f" % start_seconds),
         ("  / checkoutComplete before (same store state)", "%.2f" % (start_seconds / checkout)),
         ("1 worker renewal / checkoutComplete before", "%.2f" % (per_renewal / checkout)),
         ("1 worker renewal / checkoutComplete after", "%.2f" % (per_renewal / checkout_after)),
         ("1 worker renewal / mean of both (the ratio below)", "%.2f" % ratio),
-        ("gateway charges (fake)", "%d" % get_fake_gateway().charges_count()),
+        ("gateway charges (fake), all runs", "%d" % gateway.charges_count()),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print("%s  %s" % (name.ljust(width), value))
-    print("bench-renewals: subscriptions=%d workers=2 renewals_per_second=%.1f "
+    print("bench-renewals: subscriptions=%d workers=%d renewals_per_second=%.1f "
           "queries_per_renewal=%.1f renewal_to_checkout_ratio=%.2f peak_rss_mb=%.0f" % (
-              args.subscriptions, renewed_2 / elapsed_2, q_large, ratio, max(rss_1, rss_2)))
+              args.subscriptions, args.workers, db_phase, q_large, ratio, peak_rss))
+    print("bench-throughput: subscriptions=%d workers=%d latency_ms=%d budget_per_second=%g "
+          "renewals_per_second=%.1f db_phase_per_second=%.1f peak_rss_mb=%.0f" % (
+              args.subscriptions, args.workers, args.latency_ms, args.budget, at_latency,
+              db_phase, peak_rss))
     return 0
 
 

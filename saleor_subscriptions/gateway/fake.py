@@ -6,11 +6,17 @@ Behaviour by payment method reference: "pm_fake_decline" is declined, "pm_fake_a
 authentication, "pm_fake_detached" is an invalid request, "pm_fake_timeout" takes the money and
 then answers like a timeout (UNKNOWN); anything else succeeds. SUBSCRIPTIONS_FAKE_GATEWAY_429_RATE
 (0..1) answers that share of calls with a rate limit, charging nothing.
+
+SUBSCRIPTIONS_FAKE_GATEWAY_LATENCY_MS (and _JITTER_MS, uniform ±) make each charge and lookup
+take as long as a real provider's answer; the most calls ever in flight at once, over every
+process, is counted (`peak_in_flight`).
 """
 import json
 import os
 import random
-from typing import Optional
+import time
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 import redis
 from prices import Money
@@ -33,14 +39,42 @@ CARD = CardDetails(brand="visa", last4="4242", exp_month=12, exp_year=2034)
 class FakeGateway(PaymentGateway):
     saleor_gateway_id = GATEWAY_ID
 
-    def __init__(self, url: Optional[str] = None, rate_limit_share: Optional[float] = None):
+    def __init__(self, url: Optional[str] = None, rate_limit_share: Optional[float] = None,
+                 latency_ms: Optional[float] = None, jitter_ms: Optional[float] = None):
         self.redis = redis.Redis.from_url(
             url or os.environ.get("SUBSCRIPTIONS_FAKE_GATEWAY_REDIS", DEFAULT_URL))
         share = os.environ.get("SUBSCRIPTIONS_FAKE_GATEWAY_429_RATE", "0")
         self.rate_limit_share = float(share) if rate_limit_share is None else rate_limit_share
+        self.latency_ms = _setting(latency_ms, "SUBSCRIPTIONS_FAKE_GATEWAY_LATENCY_MS")
+        self.jitter_ms = _setting(jitter_ms, "SUBSCRIPTIONS_FAKE_GATEWAY_JITTER_MS")
+        self._enter = self.redis.register_script(_ENTER)
+        self._record = self.redis.register_script(_RECORD)
 
     # -- the interface ----------------------------------------------------------------------
     def charge(self, request: ChargeRequest) -> ChargeResult:
+        with self._answer_time():
+            return self._charge(request)
+
+    def find_charge(self, request: ChargeRequest) -> Optional[ChargeResult]:
+        with self._answer_time():
+            stored = self.redis.hget(PREFIX + "keys", request.idempotency_key)
+        return _result(json.loads(stored)) if stored is not None else None
+
+    @contextmanager
+    def _answer_time(self) -> Iterator[None]:
+        """The provider's latency, the call counted as in flight meanwhile."""
+        if not self.latency_ms and not self.jitter_ms:
+            yield
+            return
+        self._enter(keys=[PREFIX + "in_flight", PREFIX + "peak_in_flight"])
+        try:
+            delay = self.latency_ms + random.uniform(-self.jitter_ms, self.jitter_ms)
+            time.sleep(max(delay, 0.0) / 1000.0)
+            yield
+        finally:
+            self.redis.decr(PREFIX + "in_flight")
+
+    def _charge(self, request: ChargeRequest) -> ChargeResult:
         if self.rate_limit_share and random.random() < self.rate_limit_share:
             self.redis.incr(PREFIX + "rate_limited")
             return ChargeResult(ChargeOutcome.RATE_LIMITED, error_code="rate_limit",
@@ -55,20 +89,17 @@ class FakeGateway(PaymentGateway):
                                     "with the same parameters they were first used with.")
             return _result(first)
         record = self._decide(request, params)
-        # HSETNX: of two concurrent first calls with one key, only one charge is recorded.
-        if not self.redis.hsetnx(PREFIX + "keys", request.idempotency_key, json.dumps(record)):
-            return self.charge(request)
-        self.redis.hset(PREFIX + "references", record["reference"], request.idempotency_key)
-        if record["outcome"] == ChargeOutcome.SUCCEEDED.value:
-            self.redis.rpush(PREFIX + "charges", json.dumps(record))
+        # Of two concurrent first calls with one key, only one charge is recorded; and a charge
+        # is recorded whole (a process killed mid-call leaves all of it or nothing, like Stripe).
+        taken = self._record(keys=[PREFIX + "keys", PREFIX + "references", PREFIX + "charges"],
+                             args=[request.idempotency_key, json.dumps(record), record["reference"],
+                                   int(record["outcome"] == ChargeOutcome.SUCCEEDED.value)])
+        if not taken:
+            return self._charge(request)
         if request.payment_method_reference == "pm_fake_timeout":
             return ChargeResult(ChargeOutcome.UNKNOWN, error_code="timeout",
                                 error_message="The request timed out after the charge.")
         return _result(record)
-
-    def find_charge(self, request: ChargeRequest) -> Optional[ChargeResult]:
-        stored = self.redis.hget(PREFIX + "keys", request.idempotency_key)
-        return _result(json.loads(stored)) if stored is not None else None
 
     def retrieve_charge(self, reference: str) -> ChargeResult:
         key = self.redis.hget(PREFIX + "references", reference)
@@ -110,6 +141,10 @@ class FakeGateway(PaymentGateway):
     def charges_count(self) -> int:
         return self.redis.llen(PREFIX + "charges")
 
+    def peak_in_flight(self) -> int:
+        """The most calls ever answering at once (counted only with a latency set)."""
+        return int(self.redis.get(PREFIX + "peak_in_flight") or 0)
+
     def rate_limited_count(self) -> int:
         return int(self.redis.get(PREFIX + "rate_limited") or 0)
 
@@ -130,6 +165,26 @@ class FakeGateway(PaymentGateway):
         reference = "pi_fake_%d" % self.redis.incr(PREFIX + "sequence")
         return {"params": params, "outcome": outcome.value, "code": code, "reference": reference,
                 "key": request.idempotency_key}
+
+
+def _setting(value: Optional[float], variable: str) -> float:
+    return float(os.environ.get(variable, "0") or 0) if value is None else float(value)
+
+
+# HSETNX the key's record; only if new, its reference and (a success) the charge, atomically.
+_RECORD = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+if ARGV[4] == '1' then redis.call('RPUSH', KEYS[3], ARGV[2]) end
+return 1
+"""
+
+# One round trip: count the call in flight and keep the peak.
+_ENTER = """
+local now = redis.call('INCR', KEYS[1])
+if now > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], now) end
+return now
+"""
 
 
 def _params(request: ChargeRequest) -> dict:

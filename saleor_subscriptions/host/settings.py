@@ -49,6 +49,8 @@ SUBSCRIPTIONS_RENEWAL_INTERVAL = timedelta(
 # How long a worker's claim on a due subscription lasts before another worker may take it over
 # (a killed worker's claims expire; its advisory locks die with its connection at once).
 SUBSCRIPTIONS_RENEWAL_LEASE_SECONDS = int(os.environ.get("SUBSCRIPTIONS_RENEWAL_LEASE_SECONDS", "600"))
+# Charges in flight at once per worker process (services/charge_pool.py; README "Scaling").
+SUBSCRIPTIONS_RENEWAL_CONCURRENCY = int(os.environ.get("SUBSCRIPTIONS_RENEWAL_CONCURRENCY", "8"))
 
 CELERY_BEAT_SCHEDULE = {
     "subscriptions-renew-due": {

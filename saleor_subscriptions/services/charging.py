@@ -9,6 +9,7 @@ purpose, and of renewals whose subscription is no longer billed, whatever its st
 """
 import logging
 from datetime import datetime, timedelta
+from typing import Optional
 
 from django.db import transaction
 from prices import Money
@@ -54,15 +55,33 @@ def settle(subscription_id: int, cycle_id: int, started, now: datetime, context,
            order=None) -> RenewalOutcome:
     """Steps 3-4 for a committed attempt: (attempt id, request, reconcile?) from start_attempt.
     `order`: the cycle's order as this process just created it (saves reading it again)."""
-    attempt_id, request, reconcile = started
+    return finish(subscription_id, cycle_id, started, call_for(context, started), now, context,
+                  order)
+
+
+#: what `call_for` answers for an amount below the gateway's minimum: nothing was called
+CARRIED = None
+
+
+def call_for(context, started) -> Optional[ChargeResult]:
+    """Step 3 of a committed attempt, the gateway's part only: no ORM, so it may run on a thread
+    of the batch's charging pool (services/charge_pool.py). CARRIED: below the minimum charge."""
+    _, request, reconcile = started
     result = look_up(context, request) if reconcile else None
     if result is None and below_minimum_charge(request.amount):
+        return CARRIED
+    return result if result is not None else charge(context, request)
+
+
+def finish(subscription_id: int, cycle_id: int, started, result: Optional[ChargeResult],
+           now: datetime, context, order=None) -> RenewalOutcome:
+    """Step 4 (ORM, the batch's own thread): the answer of `call_for` recorded under the lock."""
+    attempt_id, request, _ = started
+    if result is CARRIED:
         from .carry import carry_to_next_renewal
 
         return carry_to_next_renewal(subscription_id, cycle_id, attempt_id, request.amount,
                                      now, context)
-    if result is None:
-        result = charge(context, request)
     return record_outcome(subscription_id, cycle_id, attempt_id, result, now, context, order)
 
 

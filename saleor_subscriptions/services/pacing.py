@@ -1,5 +1,6 @@
 """A per-process request budget for gateway calls, used until gateway/ratelimit.py offers a
 shared one (`throttle_for(rate)`)."""
+import threading
 import time
 from typing import Callable
 
@@ -13,10 +14,12 @@ class Pacer:
         self.clock = clock
         self.sleep = sleep
         self.next_slot = 0.0
+        self._lock = threading.Lock()  # the threads of a worker's charging pool share it
 
     def __call__(self) -> None:
-        now = self.clock()
-        if now < self.next_slot:
-            self.sleep(self.next_slot - now)
-            now = self.next_slot
-        self.next_slot = now + self.interval
+        with self._lock:
+            now = self.clock()
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
+        if slot > now:
+            self.sleep(slot - now)

@@ -14,7 +14,8 @@ One renewal, in steps that each commit:
    once paid, in step 4), event RENEWAL_ORDER_CREATED;
 2. in the same transaction, a PaymentAttempt with a deterministic idempotency key, status
    STARTED, committed before the gateway is called;
-3. the gateway call (outside any transaction);
+3. the gateway call (outside any transaction; in a batch, on the worker's charging pool while
+   the batch thread prepares the next renewals: services/charge_pool.py);
 4. under the row lock again: the outcome (Saleor payment + capture, the order placed, period
    advanced; or dunning).
 
@@ -23,8 +24,10 @@ A STARTED attempt found later (a crash after step 3, or an unknown outcome) is l
 when the gateway has no such charge.
 """
 import logging
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Union
 
 from django.db import transaction
 from django.db.models import Q
@@ -40,6 +43,7 @@ from ..models import (
     Subscription,
 )
 from . import (
+    charge_pool,
     charging,
     claiming,
     discounts,
@@ -108,15 +112,7 @@ def renew_due_subscriptions(
     charging.reconcile_started(now, context)
     ids = claiming.claim_due(now, limit or context.settings.renewal_batch_size)
     result = BatchResult(claimed=len(ids))
-    for position, subscription_id in enumerate(ids):
-        outcome = process_claimed(subscription_id, now, context)
-        result.add(outcome)
-        if gateway_health.is_auth_failure(outcome.detail):
-            # The key is refused for every row: stop here, leave the rest unclaimed.
-            Subscription.objects.filter(pk__in=ids[position + 1:]).update(
-                renewal_lease_until=None)
-            result.halted = gateway_health.GATEWAY_AUTH_FAILED
-            break
+    charge_pool.renew_claimed(ids, now, context, result)
     return result
 
 
@@ -137,20 +133,81 @@ def process_claimed(
     subscription_id: int, now: datetime, context: RenewalContext, force: bool = False
 ) -> RenewalOutcome:
     """Renew one leased subscription; never raises (errors are recorded on the subscription)."""
-    with claiming.processing_lock(subscription_id) as acquired:
-        if not acquired:
-            return RenewalOutcome(subscription_id, SKIPPED, "busy")
-        outcome = None
-        try:
-            outcome = _renew(subscription_id, now, context, force)
-            return outcome
-        except Exception as error:  # the worker's boundary: record, never crash the batch
-            logger.exception("Renewal of subscription %s failed", subscription_id)
-            _record_internal_error(subscription_id, now, context, error)
-            return RenewalOutcome(subscription_id, FAILED, "internal_error: %s" % error)
-        finally:
-            if outcome is None or not outcome.lease_released:
-                claiming.release(subscription_id)
+    begun = begin(subscription_id, now, context, force)
+    if isinstance(begun, RenewalOutcome):
+        return begun
+    try:
+        result = charging.call_for(context, begun.started)
+    except Exception as error:
+        return complete(begun, now, context, error=error)
+    return complete(begun, now, context, result)
+
+
+@dataclass
+class InFlight:
+    """A renewal whose attempt is committed and whose charge is (about to be) in flight: its
+    advisory lock is held by this thread's connection until `complete`."""
+
+    subscription_id: int
+    cycle: BillingCycle
+    started: tuple  # charging.start_attempt's (attempt id, request, reconcile)
+    locks: ExitStack
+
+
+def begin(subscription_id: int, now: datetime, context: RenewalContext, force: bool = False
+          ) -> Union[RenewalOutcome, InFlight]:
+    """Steps 1-2 of a leased subscription under its advisory lock: a RenewalOutcome when there
+    is nothing to charge (done, lock and lease released), else the charge to make."""
+    locks = ExitStack()
+    if not locks.enter_context(claiming.processing_lock(subscription_id)):
+        locks.close()
+        return RenewalOutcome(subscription_id, SKIPPED, "busy")
+    try:
+        with transaction.atomic():
+            subscription = lock_subscription(subscription_id, context.catalog)
+            prepared = _prepare_cycle(subscription, now, context, force)
+            if not isinstance(prepared, RenewalOutcome):
+                started = charging.start_attempt(subscription, prepared, now)
+                if not isinstance(started, RenewalOutcome):
+                    return InFlight(subscription_id, prepared, started, locks)
+                prepared = started
+        outcome = prepared
+    except Exception as error:  # the worker's boundary: record, never crash the batch
+        outcome = _internal_error(subscription_id, now, context, error)
+    _done(subscription_id, outcome, locks)
+    return outcome
+
+
+def complete(flight: InFlight, now: datetime, context: RenewalContext, result=None,
+             error: Optional[Exception] = None) -> RenewalOutcome:
+    """Step 4: the gateway's answer (or the error its call raised) recorded; lock released."""
+    sid = flight.subscription_id
+    outcome = None
+    try:
+        if error is not None:
+            raise error
+        outcome = charging.finish(sid, flight.cycle.pk, flight.started, result, now, context,
+                                  order=flight.cycle.order)
+    except Exception as failure:
+        outcome = _internal_error(sid, now, context, failure)
+    finally:
+        _done(sid, outcome, flight.locks)
+    return outcome
+
+
+def _done(subscription_id: int, outcome: Optional[RenewalOutcome], locks: ExitStack) -> None:
+    try:
+        if outcome is None or not outcome.lease_released:
+            claiming.release(subscription_id)
+    finally:
+        locks.close()
+
+
+def _internal_error(subscription_id, now, context, error) -> RenewalOutcome:
+    logger.error("Renewal of subscription %s failed", subscription_id,
+                 exc_info=(type(error), error, error.__traceback__))
+    _record_internal_error(subscription_id, now, context, error)
+    return RenewalOutcome(subscription_id, FAILED, "internal_error: %s" % error)
 
 
 # -- step 1: the cycle and its order ----------------------------------------------------------
@@ -187,19 +244,6 @@ def next_period(subscription: Subscription):
     start = subscription.next_billing_at
     end = periods.next_billing_date_after(subscription.anchor_at, subscription.plan.interval, start)
     return start, end
-
-
-def _renew(subscription_id: int, now: datetime, context: RenewalContext, force: bool):
-    with transaction.atomic():
-        subscription = lock_subscription(subscription_id, context.catalog)
-        outcome = _prepare_cycle(subscription, now, context, force)
-        if isinstance(outcome, RenewalOutcome):
-            return outcome
-        cycle = outcome
-        started = charging.start_attempt(subscription, cycle, now)
-        if isinstance(started, RenewalOutcome):
-            return started
-    return charging.settle(subscription_id, cycle.pk, started, now, context, order=cycle.order)
 
 
 def _prepare_cycle(subscription, now, context, force):

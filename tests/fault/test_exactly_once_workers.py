@@ -1,5 +1,7 @@
 """Two real workers, the schedule firing twice, one worker killed mid-batch: every due
-subscription is still renewed exactly once — counted in Saleor's orders and at the gateway."""
+subscription is still renewed exactly once — counted in Saleor's orders and at the gateway.
+The gateway answers after a provider's latency and each worker has charges in flight on its
+charging pool (services/charge_pool.py) while it prepares the next renewals."""
 import time
 import uuid
 from decimal import Decimal
@@ -59,7 +61,9 @@ def test_two_workers_double_schedule_and_a_killed_worker_renew_each_once(
     queue = "fault-%s" % uuid.uuid4().hex[:8]
     database = database_url(connection.settings_dict)
     env = {"SUBSCRIPTIONS_GATEWAY": "fake", "SUBSCRIPTIONS_FAKE_GATEWAY_REDIS": FAKE_GATEWAY_REDIS,
-           "SUBSCRIPTIONS_RENEWAL_LEASE_SECONDS": "3"}
+           "SUBSCRIPTIONS_RENEWAL_LEASE_SECONDS": "3",
+           "SUBSCRIPTIONS_FAKE_GATEWAY_LATENCY_MS": "60", "SUBSCRIPTIONS_FAKE_GATEWAY_JITTER_MS": "50",
+           "SUBSCRIPTIONS_RENEWAL_CONCURRENCY": "4"}
     workers = [Worker(queue, BROKER, database, name, env) for name in ("a", "b")]
     sender = Sender(BROKER, queue)
     try:
@@ -100,3 +104,4 @@ def test_two_workers_double_schedule_and_a_killed_worker_renew_each_once(
     assert len({charge["key"] for charge in charges}) == DUE
     assert len({charge["params"]["customer"] for charge in charges}) == DUE
     assert sum(Decimal(charge["params"]["amount"]) for charge in charges) == Decimal("25.00") * DUE
+    assert gateway.peak_in_flight() > 1  # charges were in flight together

@@ -186,7 +186,11 @@ class CancelledDuringCharge:
 
 @pytest.mark.parametrize("number", [rf.DECLINED_CARD, rf.GOOD_CARD])
 def test_a_cancel_during_the_charge_is_refused_then_follows_the_outcome(
-        renewal, staff_api, number):
+        renewal, staff_api, number, settings):
+    # The cancel runs inside the gateway's charge, so it must see the test's transaction: the
+    # charge on the batch's own thread (a pool of one). A pool thread would cancel on a
+    # connection of its own, outside the test's transaction (like another request would).
+    settings.SUBSCRIPTIONS_RENEWAL_CONCURRENCY = 1
     from saleor_subscriptions.services.lifecycle import Actor
     from saleor_subscriptions.services.lifecycle.cancel import cancel
 

@@ -1,0 +1,99 @@
+"""Charges in flight together: the gateway calls of a renewal batch on a bounded thread pool.
+
+Only the gateway's part of a charge runs on the pool's threads (`charging.call_for`: the shared
+request budget, the lookup of an interrupted attempt, the charge and its 429 back-off — HTTP and
+Redis, never the ORM: Django's database connections are per thread). Everything else stays on
+the batch's own thread and connection: steps 1-2 (cycle, order, attempt committed with its key)
+before a charge is handed to the pool, step 4 (the outcome under the row lock) when it answers,
+and each subscription's advisory lock, held from before its attempt until its outcome is
+recorded. While charges are in flight the batch thread prepares the next renewals, so a worker
+waits on the payment provider, not on itself.
+
+The pool's size per worker process is the Django setting SUBSCRIPTIONS_RENEWAL_CONCURRENCY
+(default 8; 1 charges one at a time, on the batch's own thread). A batch's first charge goes
+alone, so a key that is refused costs one parked renewal; a key revoked while charges are in
+flight parks those in flight (at most the pool's size), and no further renewal is begun.
+"""
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime
+from typing import List
+
+from django.conf import settings
+
+from ..models import Subscription
+from . import charging, gateway_health
+from .outcomes import BatchResult, RenewalContext
+
+DEFAULT_CONCURRENCY = 8
+
+
+def pool_size() -> int:
+    return max(int(getattr(settings, "SUBSCRIPTIONS_RENEWAL_CONCURRENCY", DEFAULT_CONCURRENCY)), 1)
+
+
+def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
+                  result: BatchResult) -> None:
+    """Renew the leased `ids`, up to pool_size() charges in flight; outcomes in `ids`' order."""
+    from . import renewals
+
+    size = pool_size()
+    waiting = deque(enumerate(ids))
+    flying = {}
+    outcomes = {}
+    halted = False
+    probing = True
+    pool = (ThreadPoolExecutor(max_workers=size, thread_name_prefix="renewal-charge")
+            if size > 1 else _OnThisThread())
+    with pool:
+        while waiting or flying:
+            for future in [future for future in flying if future.done()]:
+                position, flight = flying.pop(future)
+                outcome = _settle(renewals, flight, future, now, context)
+                outcomes[position] = outcome
+                if gateway_health.is_auth_failure(outcome.detail):
+                    halted = True
+                    result.halted = gateway_health.GATEWAY_AUTH_FAILED
+                probing = False
+            if halted and waiting:
+                # The key is refused for every row: leave the rest unclaimed.
+                Subscription.objects.filter(pk__in=[sid for _, sid in waiting]).update(
+                    renewal_lease_until=None)
+                waiting.clear()
+            if waiting and len(flying) < (1 if probing else size):
+                position, subscription_id = waiting.popleft()
+                begun = renewals.begin(subscription_id, now, context)
+                if isinstance(begun, renewals.InFlight):
+                    flying[pool.submit(charging.call_for, context, begun.started)] = (
+                        position, begun)
+                else:
+                    outcomes[position] = begun
+            elif flying:
+                wait(list(flying), return_when=FIRST_COMPLETED)
+    for position in sorted(outcomes):
+        result.add(outcomes[position])
+
+
+class _OnThisThread:
+    """A pool of one: each charge made at once on the batch's own thread."""
+
+    def submit(self, function, *args) -> Future:
+        future = Future()
+        try:
+            future.set_result(function(*args))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+    def __enter__(self) -> "_OnThisThread":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+
+def _settle(renewals, flight, future, now: datetime, context: RenewalContext):
+    error = future.exception()
+    if error is not None:
+        return renewals.complete(flight, now, context, error=error)
+    return renewals.complete(flight, now, context, future.result())
