@@ -16,6 +16,20 @@ from . import permissions
 from .errors import SubscriptionError, subscription_errors
 from .ids import decode_pk
 
+_parse_date = graphene.Date.parse_value
+
+
+def _lenient_parse_date(value):
+    """graphene's Date lets aniso8601's IndexError out for "" (a Python error instead of
+    GraphQL's "invalid value"): any unreadable date is invalid. Set before the schema is built."""
+    try:
+        return _parse_date(value)
+    except (IndexError, TypeError, OverflowError):
+        return None
+
+
+graphene.Date.parse_value = staticmethod(_lenient_parse_date)
+
 SubscriptionMetricsIntervalEnum = graphene.Enum(
     "SubscriptionMetricsInterval", [(interval.name, interval.value)
                                     for interval in m.MetricsInterval],
