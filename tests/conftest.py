@@ -104,3 +104,15 @@ def keep_committed_data(django_db_setup, django_db_blocker):
         for item in serializers.deserialize("json", data):
             if item.object._meta.label not in recreated_by_post_migrate:
                 item.save()
+
+
+@pytest.fixture(autouse=True)
+def celery_may_wait_for_results():
+    """Celery keeps "inside a task, never wait for a result" in one process-wide flag that each
+    eager task sets and then restores; eager tasks run at once in several threads (a live
+    server's request threads) can restore it in the wrong order and leave it set, and a later
+    test's `task.apply().get()` then fails as if it ran inside a task."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
