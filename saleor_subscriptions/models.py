@@ -403,6 +403,10 @@ class TrialUse(models.Model):
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
     )
+    # A claim: the checkout that passed the check before its order exists (services/trials.py).
+    # It counts until claimed_until; the subscription's start turns it into a use (None).
+    checkout_token = models.CharField(max_length=36, blank=True, default="", db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
 
