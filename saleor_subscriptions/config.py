@@ -25,6 +25,11 @@ class Field:
     MISSED_RENEWALS = "Missed renewals"
     TRIALS_PER_CUSTOMER = "Free trials per customer"
     STRIPE_WEBHOOK_SECRET = "Stripe webhook signing secret"
+    RETENTION_OFFER_MONTHS = "Months between accepted retention offers"
+    WIN_BACK_AFTER_DAYS = "Win-back offer after days"
+    WIN_BACK_VALID_DAYS = "Win-back offer valid for days"
+    WIN_BACK_PERCENT = "Win-back discount percent"
+    WIN_BACK_RENEWALS = "Win-back discounted renewals"
 
 
 UPGRADE_IMMEDIATELY = "immediately"
@@ -51,6 +56,11 @@ DEFAULT_CONFIGURATION: List[Dict] = [
     {"name": Field.MISSED_RENEWALS, "value": MISSED_BILL_ONCE},
     {"name": Field.TRIALS_PER_CUSTOMER, "value": TRIALS_UNLIMITED},
     {"name": Field.STRIPE_WEBHOOK_SECRET, "value": ""},
+    {"name": Field.RETENTION_OFFER_MONTHS, "value": "12"},
+    {"name": Field.WIN_BACK_AFTER_DAYS, "value": "0"},
+    {"name": Field.WIN_BACK_VALID_DAYS, "value": "14"},
+    {"name": Field.WIN_BACK_PERCENT, "value": "0"},
+    {"name": Field.WIN_BACK_RENEWALS, "value": "0"},
 ]
 
 
@@ -72,6 +82,14 @@ class SubscriptionSettings:
     trials_per_customer: str = TRIALS_UNLIMITED
     #: Stripe webhooks in (stripe_webhooks/view.py); empty: the endpoint refuses every event
     stripe_webhook_secret: str = ""
+    #: a subscription accepts at most one retention offer in this many months (0: no limit)
+    retention_offer_months: int = 12
+    #: days after a subscription ends until its win-back offer goes out (0: none are sent)
+    win_back_after_days: int = 0
+    win_back_valid_days: int = 14
+    #: the win-back's terms: this percent off the first N renewals (0: the plan's price)
+    win_back_percent: int = 0
+    win_back_renewals: int = 0
 
 
 def _positive_int(value, field: str, maximum: int) -> int:
@@ -87,6 +105,16 @@ def _positive_int(value, field: str, maximum: int) -> int:
             )}
         )
     return number
+
+
+def _whole_number(value, field: str, maximum: int) -> int:
+    """0 to maximum ("" reads as 0)."""
+    text = str(value if value is not None else "").strip() or "0"
+    if not (text.isdigit() and int(text) <= maximum):
+        raise ValidationError({field: ValidationError(
+            "%s must be a whole number from 0 to %d." % (field, maximum),
+            code=SubscriptionErrorCode.INVALID.value)})
+    return int(text)
 
 
 def _choice(value, field: str, allowed) -> str:
@@ -193,6 +221,16 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
         trials_per_customer=_choice(values[Field.TRIALS_PER_CUSTOMER], Field.TRIALS_PER_CUSTOMER,
                                     [TRIALS_UNLIMITED, TRIALS_ONE]),
         stripe_webhook_secret=webhook_secret,
+        retention_offer_months=_whole_number(values[Field.RETENTION_OFFER_MONTHS],
+                                             Field.RETENTION_OFFER_MONTHS, 120),
+        win_back_after_days=_whole_number(values[Field.WIN_BACK_AFTER_DAYS],
+                                          Field.WIN_BACK_AFTER_DAYS, 3650),
+        win_back_valid_days=_positive_int(values[Field.WIN_BACK_VALID_DAYS],
+                                          Field.WIN_BACK_VALID_DAYS, 365),
+        win_back_percent=_whole_number(values[Field.WIN_BACK_PERCENT], Field.WIN_BACK_PERCENT,
+                                       100),
+        win_back_renewals=_whole_number(values[Field.WIN_BACK_RENEWALS],
+                                        Field.WIN_BACK_RENEWALS, 120),
     )
 
 

@@ -209,6 +209,11 @@ class EventType:
     PRICE_CHANGED = "price_changed"
     ACCOUNT_LINKED = "account_linked"  # a guest's subscription joined the account of its e-mail
     INTRO_PRICE_ENDED = "intro_price_ended"  # the first renewal at the regular price
+    RETENTION_OFFERED = "retention_offered"  # offers shown to a customer about to cancel
+    RETENTION_OFFER_ACCEPTED = "retention_offer_accepted"
+    RETENTION_OFFER_DECLINED = "retention_offer_declined"  # cancelled after seeing offers
+    WIN_BACK_OFFERED = "win_back_offered"
+    WIN_BACK_REDEEMED = "win_back_redeemed"
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())
@@ -411,6 +416,7 @@ class TrialUse(models.Model):
 
 
 from .mrr_models import MrrMovement  # noqa: E402,F401  (the MRR ledger, registered with this app)
+from .offer_models import RetentionOffer, WinBackOffer  # noqa: E402,F401  (retention, win-back)
 from .stripe_webhook_models import StripeWebhookEvent  # noqa: E402,F401  (Stripe webhooks in)
 from .webhook_models import (  # noqa: E402,F401  (webhooks out, registered with this app)
     SubscriptionWebhook,

@@ -66,3 +66,12 @@ def renew_subscription_task(subscription_id: int, now: Optional[str] = None,
 def retry_payment_task(subscription_id: int, now: Optional[str] = None) -> dict:
     """Retry the failed payment of one subscription's open cycle now."""
     return _one(subscription_id, now, True)
+
+
+@app.task(name="saleor_subscriptions.tasks.send_win_back_offers_task")
+def send_win_back_offers_task(now: Optional[str] = None) -> dict:
+    """Win-back codes for the subscriptions whose day has come (each once: services/win_back)."""
+    from .config import load_settings
+    from .services import win_back
+
+    return {"sent": win_back.send_due(parse_now(now), load_settings())}

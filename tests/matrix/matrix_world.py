@@ -10,9 +10,11 @@ from graphql import parse
 
 from saleor_subscriptions.models import (
     CheckoutLinePlan,
+    RetentionOffer,
     Subscription,
     SubscriptionEvent,
     SubscriptionPlan,
+    WinBackOffer,
 )
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing import storefront
@@ -73,6 +75,8 @@ def snapshot():
         SubscriptionEvent.objects.count(),
         list(CheckoutLinePlan.objects.order_by("pk").values_list("pk", "plan_id")),
         Order.objects.count(),
+        list(RetentionOffer.objects.order_by("pk").values_list("pk", "is_active")),
+        list(WinBackOffer.objects.order_by("pk").values_list("pk", "redeemed_at")),
     )
 
 
@@ -127,6 +131,8 @@ def build(localstripe) -> World:
         checkout=checkout["id"],
         line=checkout["lines"][0]["id"],
         order=Node.to_global_id("Order", 10 ** 6),
+        offer=Node.to_global_id("SubscriptionRetentionOffer", RetentionOffer.objects.create(
+            reason="too_expensive", kind="skip").pk),
     )
     return world
 
