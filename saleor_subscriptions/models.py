@@ -95,6 +95,9 @@ class Subscription(models.Model):
     # paid_cycles < intro_until_cycle (domain.intro.cycle_unit_price).
     intro_price_amount = models.DecimalField(null=True, blank=True, **AMOUNT)
     intro_until_cycle = models.PositiveIntegerField(default=0)
+    # How many of its discounts (discount_models.SubscriptionDiscount) are active: the hot path
+    # reads them only when there are some.
+    discount_count = models.PositiveIntegerField(default=0)
 
     # Billing dates are computed from the anchor so month ends never drift.
     anchor_at = models.DateTimeField()
@@ -214,6 +217,9 @@ class EventType:
     RETENTION_OFFER_DECLINED = "retention_offer_declined"  # cancelled after seeing offers
     WIN_BACK_OFFERED = "win_back_offered"
     WIN_BACK_REDEEMED = "win_back_redeemed"
+    DISCOUNT_GRANTED = "discount_granted"  # services/discounts.py
+    DISCOUNT_ENDED = "discount_ended"
+    FREE_PERIOD_GIVEN = "free_period_given"  # staff goodwill: billing pushed by whole cycles
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())
@@ -415,6 +421,10 @@ class TrialUse(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
 
+from .discount_models import (  # noqa: E402,F401  (renewal discounts, voucher terms)
+    SubscriptionDiscount,
+    SubscriptionVoucherTerms,
+)
 from .mrr_models import MrrMovement  # noqa: E402,F401  (the MRR ledger, registered with this app)
 from .offer_models import RetentionOffer, WinBackOffer  # noqa: E402,F401  (retention, win-back)
 from .stripe_webhook_models import StripeWebhookEvent  # noqa: E402,F401  (Stripe webhooks in)

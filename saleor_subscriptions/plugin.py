@@ -234,7 +234,9 @@ class SubscriptionsPlugin(BasePlugin):
             code = (CheckoutErrorCode.PAYMENT_ERROR if _codes(error) == {payment_problem}
                     else CheckoutErrorCode.INVALID)
             raise ValidationError({
-                field: ValidationError(" ".join(messages), code=code.value)
+                field: ValidationError(" ".join(messages), code=(
+                    CheckoutErrorCode.VOUCHER_NOT_APPLICABLE if field == "promo_code"
+                    else code).value)
                 for field, messages in _messages_by_field(error).items()
             })
         return previous_value

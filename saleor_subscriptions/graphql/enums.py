@@ -1,5 +1,6 @@
 import graphene
 
+from ..discount_models import DiscountSource, VoucherDuration
 from ..domain.periods import IntervalUnit
 from ..domain.problems import Problem
 from ..domain.states import Status
@@ -20,4 +21,13 @@ SubscriptionActorTypeEnum = graphene.Enum(
 SubscriptionProblemCodeEnum = graphene.Enum(
     "SubscriptionProblemCode", [(problem.name, problem.value) for problem in Problem],
     description="Why a renewal is not going through (stable codes, safe to show customers).",
+)
+SubscriptionDiscountSourceEnum = graphene.Enum(
+    "SubscriptionDiscountSource", [(value.upper(), value) for value, _label in DiscountSource.CHOICES],
+    description="Where a subscription's discount came from.",
+)
+SubscriptionVoucherDurationEnum = graphene.Enum(
+    "SubscriptionVoucherDuration",
+    [(value.upper(), value) for value, _label in VoucherDuration.CHOICES],
+    description="How long a voucher's discount lasts on a subscription bought with it.",
 )

@@ -14,7 +14,8 @@ from ..models import EventType
 
 #: parameters that hold primary keys, and the type of their global id
 GLOBAL_IDS = {"plan": "SubscriptionPlan", "from_plan": "SubscriptionPlan",
-              "to_plan": "SubscriptionPlan", "order_id": "Order"}
+              "to_plan": "SubscriptionPlan", "order_id": "Order",
+              "discount": "SubscriptionDiscount"}
 
 CUSTOMER_SAFE = frozenset(GLOBAL_IDS) | {
     "plan_name", "quantity", "trial_end", "cycle_index", "attempt", "attempts", "retry_at",
@@ -23,9 +24,13 @@ CUSTOMER_SAFE = frozenset(GLOBAL_IDS) | {
     "resumes_at", "cycles", "anchor_at", "automatic", "skipped", "period_start", "period_end",
     "paid_cycles", "failures", "reason", "reason_text", "ends_at", "previous_last4", "last4",
     "changed", "refund_of_unused_time", "intro_price", "intro_cycles", "regular_price",
+    "source", "name", "percent", "renewals", "renewals_used", "why", "voucher_code",
 }
 #: events whose `reason` is raw detail rather than one of our reason codes
 RAW_REASON_EVENTS = {EventType.PARKED}
+#: events whose `reason` is the staff's own note (goodwill): staff with MANAGE_ORDERS only
+STAFF_REASON_EVENTS = {EventType.DISCOUNT_GRANTED, EventType.DISCOUNT_ENDED,
+                       EventType.FREE_PERIOD_GIVEN}
 
 
 def _with_global_ids(parameters: Dict[str, Any]) -> Dict[str, Any]:
@@ -49,9 +54,9 @@ def visible_parameters(event, staff: bool) -> Dict[str, Any]:
     shown = _with_global_ids(event.parameters or {})
     problem = _problem(event)
     if not staff:
-        raw_reason = event.type in RAW_REASON_EVENTS
+        hidden_reason = event.type in RAW_REASON_EVENTS or event.type in STAFF_REASON_EVENTS
         shown = {key: value for key, value in shown.items()
-                 if key in CUSTOMER_SAFE and not (raw_reason and key == "reason")}
+                 if key in CUSTOMER_SAFE and not (hidden_reason and key == "reason")}
     if problem is not None:
         shown["problem"] = problem
     return shown

@@ -13,6 +13,11 @@ from .metrics import (
 )
 from .mutations.accounts import ConfirmAccount, CreateToken
 from .mutations.checkout import CheckoutLineSubscriptionPlanSet
+from .mutations.discounts import (
+    SubscriptionDiscountEnd,
+    SubscriptionDiscountGrant,
+    SubscriptionFreePeriodGrant,
+)
 from .mutations.lifecycle import (
     SubscriptionAddressUpdate,
     SubscriptionCancel,
@@ -49,6 +54,11 @@ from .mutations.retention import (
     resolve_cancellation_offers,
     resolve_store_offers,
 )
+from .mutations.voucher_terms import (
+    SubscriptionVoucherTerms,
+    SubscriptionVoucherTermsSet,
+    resolve_voucher_terms,
+)
 from .mutations.webhooks import (
     SubscriptionWebhookCreate,
     SubscriptionWebhookDelete,
@@ -82,6 +92,10 @@ def _shown(plan, shown_pks):
 
 
 class SubscriptionQueries(graphene.ObjectType):
+    subscription_voucher_terms = graphene.Field(
+        SubscriptionVoucherTerms, voucher_id=graphene.ID(required=True),
+        description="How long a voucher's discount lasts on subscriptions; requires "
+        "MANAGE_DISCOUNTS.", resolver=resolve_voucher_terms)
     subscription_change_plan_preview = graphene.Field(
         SubscriptionChangePlanPreview,
         id=graphene.ID(required=True),
@@ -272,6 +286,10 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_skip_next_renewal = SubscriptionSkipNextRenewal.Field()
     subscription_next_billing_date_update = SubscriptionNextBillingDateUpdate.Field()
     subscription_extend_period = SubscriptionExtendPeriod.Field()
+    subscription_discount_grant = SubscriptionDiscountGrant.Field()
+    subscription_discount_end = SubscriptionDiscountEnd.Field()
+    subscription_free_period_grant = SubscriptionFreePeriodGrant.Field()
+    subscription_voucher_terms_set = SubscriptionVoucherTermsSet.Field()
     subscription_payment_method_update = SubscriptionPaymentMethodUpdate.Field()
     subscription_payment_confirm = SubscriptionPaymentConfirm.Field()
     subscription_address_update = SubscriptionAddressUpdate.Field()

@@ -8,10 +8,11 @@ from saleor.order import OrderStatus
 
 from .. import models
 from ..domain import problems
-from ..services import plans
+from ..services import discounts, plans
 from . import permissions
 from .enums import (
     SubscriptionActorTypeEnum,
+    SubscriptionDiscountSourceEnum,
     SubscriptionEventTypeEnum,
     SubscriptionIntervalUnitEnum,
     SubscriptionProblemCodeEnum,
@@ -259,6 +260,37 @@ class SubscriptionPendingPayment(graphene.ObjectType):
         )
 
 
+class SubscriptionDiscount(CountableDjangoObjectType):
+    source = SubscriptionDiscountSourceEnum(required=True)
+    percent = Decimal(description="Percent off the subscription's price; null for an amount.")
+    amount = graphene.Field(Money, description="Amount off each renewal; null for a percent.")
+    renewals_left = graphene.Int(
+        description="Paid renewals still discounted; null: for as long as the subscription "
+        "lasts.")
+    reason = graphene.String(description="Why it was given; staff with MANAGE_ORDERS only.")
+    voucher_code = graphene.String(description="The voucher code it came with, if any.")
+
+    class Meta:
+        model = models.SubscriptionDiscount
+        interfaces = [relay.Node]
+        description = ("A discount on a subscription's renewals (before tax, never below zero); "
+                       "renewal orders show it under its name.")
+        only_fields = ["id", "name", "renewals_used", "applies_to_first_charge",
+                       "follows_plan_change", "created_at", "ended_at"]
+
+    @staticmethod
+    def resolve_amount(root, _info):
+        return _money(root.amount, root.currency)
+
+    @staticmethod
+    def resolve_reason(root, info):
+        return root.reason if permissions.can_manage_orders(info.context) else None
+
+    @staticmethod
+    def resolve_voucher_code(root, _info):
+        return root.voucher_code or None
+
+
 class CustomerSubscription(CountableDjangoObjectType):
     status = SubscriptionStatusEnum(required=True)
     plan = graphene.Field(SubscriptionPlan, required=True)
@@ -308,6 +340,12 @@ class CustomerSubscription(CountableDjangoObjectType):
         required=True, description="Paid cycles still to be billed at introPrice.")
     next_cycle_unit_price = graphene.Field(
         Money, required=True, description="What the next paid cycle costs per unit.")
+    discounts = graphene.List(
+        graphene.NonNull(SubscriptionDiscount), required=True,
+        description="The discounts the next renewals get (active ones, in the order applied).")
+    next_renewal_price = graphene.Field(
+        Money, required=True, description="What the next paid cycle costs (all units) after "
+        "its discounts, before tax and shipping.")
 
     class Meta:
         model = models.Subscription
@@ -359,6 +397,14 @@ class CustomerSubscription(CountableDjangoObjectType):
     @staticmethod
     def resolve_next_cycle_unit_price(root, _info):
         return plans.next_cycle_unit_price(root)
+
+    @staticmethod
+    def resolve_discounts(root, _info):
+        return discounts.active_discounts(root)
+
+    @staticmethod
+    def resolve_next_renewal_price(root, _info):
+        return discounts.discounted_cycle_price(root)
 
     @staticmethod
     def resolve_billing_cycles(root, _info):

@@ -9,7 +9,7 @@ Failures that are not the card's fault are raised as `OrderBlocked` with a stabl
 renewal service can record them instead of crashing.
 """
 from decimal import Decimal
-from typing import Optional
+from typing import Optional, Sequence
 
 from django.contrib.auth.models import AnonymousUser
 from prices import Money, TaxedMoney
@@ -30,6 +30,9 @@ RENEWAL_METADATA_KEY = "subscription_renewal"
 CREDIT_DISCOUNT_NAME = "Subscription credit"
 CARRIED_BALANCE_NAME = "Balance carried from an earlier renewal"
 CARRIED_DISCOUNT_NAME = "Carried to the next renewal (below the minimum charge)"
+#: private metadata of a renewal order: the subscription discounts (ids) and credit it used
+DISCOUNTS_METADATA_KEY = "subscription_discounts"
+CREDIT_METADATA_KEY = "subscription_credit"
 
 
 class OrderBlocked(Exception):
@@ -63,12 +66,14 @@ def check_orderable(subscription) -> None:
 
 def create_renewal_order(
     subscription, cycle_index: int, credit: Decimal = Decimal(0), effects=None,
-    carried: Decimal = Decimal(0),
+    carried: Decimal = Decimal(0), discounts: Sequence = (),
 ) -> Order:
     """Create the draft order for one renewal, its stock allocated; call inside the caller's
     transaction. `place_paid_order` places it once the charge succeeds.
 
-    `credit` is taken off the total as an order discount; `carried` (owed from an earlier
+    `discounts` ((DiscountTerms, Money) pairs, services/discounts.renewal_parts) come off the
+    total as the order's discount under their names, as Saleor shows a voucher's discount;
+    `credit` is taken off what is left, also as an order discount; `carried` (owed from an earlier
     renewal below the minimum charge, taxes included) is added as a line of its own.
     `effects`: the batch's OrderEffects.
     Raises OrderBlocked (variant deleted, no shipping method, out of stock); the caller's
@@ -102,7 +107,7 @@ def create_renewal_order(
     balance = _add_balance_line(order, Money(carried, currency)) if carried > 0 else None
     if shipping_required:
         order.shipping_price = effects.manager.calculate_order_shipping(order)
-    _set_totals(order, line, credit, balance)
+    _set_totals(order, line, credit, balance, discounts)
     if variant.track_inventory:
         country = (order.shipping_address or order.billing_address).country.code
         try:
@@ -204,23 +209,52 @@ def carry_order_balance(order: Order, amount: Money) -> None:
 
 
 def _set_totals(order: Order, line: OrderLine, credit: Decimal,
-                balance: Optional[OrderLine] = None) -> None:
+                balance: Optional[OrderLine] = None, discounts: Sequence = ()) -> None:
     """Saleor's recalculate_order for a one-line order, from the objects in hand (one UPDATE
-    instead of eight queries): lines plus shipping, less the credit (never below zero), and
-    the weight."""
+    instead of eight queries): lines plus shipping, less the discounts and then the credit
+    (never below zero), and the weight. The discounts' ids and the credit used are kept in the
+    order's private metadata (the paid renewal uses them up, services/discounts.py)."""
     total = line.get_total() + order.shipping_price
     if balance is not None:
         total += balance.get_total()
-    order.discount_amount = min(credit, total.gross.amount) if credit > 0 else Decimal(0)
+    names = []
+    off = Decimal(0)
+    for terms, part in discounts:
+        off += part.amount
+        names.append(terms.name)
+    off = min(off, total.gross.amount)
+    used_credit = min(credit, total.gross.amount - off) if credit > 0 else Decimal(0)
+    if used_credit:
+        names.append(CREDIT_DISCOUNT_NAME)
+    order.discount_amount = off + used_credit
     if order.discount_amount:
-        order.discount_name = CREDIT_DISCOUNT_NAME
+        order.discount_name = ", ".join(names)
         total -= order.discount
+    order.private_metadata = dict(order.private_metadata or {}, **{
+        DISCOUNTS_METADATA_KEY: [terms.key for terms, _part in discounts],
+        CREDIT_METADATA_KEY: str(used_credit)})
     order.total = total
     order.weight = line.variant.get_weight() * line.quantity
     order.save(update_fields=[
         "shipping_price_net_amount", "shipping_price_gross_amount", "discount_amount",
-        "discount_name", "total_net_amount", "total_gross_amount", "weight",
+        "discount_name", "total_net_amount", "total_gross_amount", "weight", "private_metadata",
     ])
+
+
+def applied_discount_ids(order: Optional[Order]) -> list:
+    """The subscription discounts (ids) a renewal order was given."""
+    if order is None:
+        return []
+    return list((order.private_metadata or {}).get(DISCOUNTS_METADATA_KEY) or [])
+
+
+def order_credit(order: Order) -> Decimal:
+    """The subscription credit a renewal order used (part of its discount). An order made
+    before renewals had discounts kept only its credit as its discount."""
+    kept = (order.private_metadata or {}).get(CREDIT_METADATA_KEY)
+    if kept is None:
+        return order.discount_amount or Decimal(0)
+    return Decimal(kept)
 
 
 def order_total(order: Order) -> Money:

@@ -15,7 +15,7 @@ from ..models import OPEN_CYCLE_STATUSES, AttemptStatus, BillingCycle, CycleStat
 def abandon_cycle(subscription, cycle: BillingCycle) -> dict:
     """Abandon `cycle` (the caller saves it and the subscription); returns what was undone, as
     event parameters: `credit_returned`, and `removed_order` (the draft's number) when it went."""
-    from ..saleor_adapter.orders import carried_balance, discard_unpaid_order
+    from ..saleor_adapter.orders import carried_balance, discard_unpaid_order, order_credit
 
     cycle.status = CycleStatus.ABANDONED
     cycle.next_retry_at = None
@@ -23,7 +23,7 @@ def abandon_cycle(subscription, cycle: BillingCycle) -> dict:
     order = cycle.order if cycle.order_id is not None else None
     if order is None:
         return undone
-    number, credit, carried = order.pk, order.discount_amount, carried_balance(order)
+    number, credit, carried = order.pk, order_credit(order), carried_balance(order)
     discarded = discard_unpaid_order(order)
     if discarded is not None and credit:
         subscription.credit_amount += credit

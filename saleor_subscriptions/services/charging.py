@@ -27,7 +27,7 @@ from ..models import (
     PaymentAttempt,
     Subscription,
 )
-from . import dunning, gateway_health
+from . import discounts, dunning, gateway_health
 from .events import record_event
 from .outcomes import FAILED, PENDING, RENEWED, SKIPPED, RenewalOutcome
 
@@ -292,6 +292,7 @@ def record_success(subscription, cycle, attempt, result: ChargeResult, now, cont
     subscription.current_period_start = cycle.period_start
     subscription.current_period_end = cycle.period_end
     subscription.paid_cycles += 1
+    discounts.use_for_paid_renewal(subscription, cycle.order, now)
     if subscription.status not in BILLABLE_STATUSES:
         # No longer billed (paused or cancelled, e.g. by the store's tools while the charge was
         # in flight): the paid period is theirs; billing stays stopped.

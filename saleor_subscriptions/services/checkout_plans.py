@@ -62,12 +62,24 @@ def validate_before_order(checkout, lines: List, settings, payment_gateway: Opti
         if plan is not None:
             ensure_plan_fits_line(plan, line, checkout.currency, field="lines")
     trials.check_checkout(checkout, chosen.values(), settings)
+    _check_voucher(checkout)
     if payment_gateway != GATEWAY_ID:
         raise ValidationError(
             "Subscriptions need a card that can be charged again: pay with the %s gateway."
             % GATEWAY_ID,
             code=SubscriptionErrorCode.PAYMENT_METHOD_REQUIRED.value,
         )
+
+
+def _check_voucher(checkout) -> None:
+    """A voucher's fixed amount in another currency can't discount a subscription."""
+    from ..saleor_adapter.vouchers import checkout_voucher
+    from .voucher_terms import currency_problem
+
+    voucher = checkout_voucher(checkout)
+    problem = currency_problem(voucher, checkout.currency) if voucher is not None else None
+    if problem is not None:
+        raise _error("promo_code", problem, SubscriptionErrorCode.CURRENCY_MISMATCH)
 
 
 # Saleor 2.10.1 cannot order a line that costs nothing (its tax rate divides 0 by 0), so a free

@@ -11,14 +11,21 @@ from ..models import EventType, MrrMovement, Subscription, SubscriptionEvent
 
 
 def current_mrr(subscription: Subscription) -> Decimal:
-    """The subscription's MRR from its (in-memory) state: the next paid cycle's unit price."""
+    """The subscription's MRR from its (in-memory) state: the next paid cycle's price after its
+    active discounts."""
     currency = subscription.currency
     intro = (Money(subscription.intro_price_amount, currency)
              if subscription.intro_price_amount is not None else None)
     unit = cycle_unit_price(Money(subscription.unit_price_amount, currency), intro,
                             subscription.intro_until_cycle, subscription.paid_cycles)
     plan = subscription.plan
-    return subscription_mrr(subscription.status, unit.amount, subscription.quantity,
+    cycle_amount = unit.amount * subscription.quantity
+    if subscription.discount_count:
+        # Discounts count while they last: granting one contracts MRR, its end expands it.
+        from .discounts import discounted_cycle_price
+
+        cycle_amount = discounted_cycle_price(subscription).amount
+    return subscription_mrr(subscription.status, cycle_amount, 1,
                             plan.interval_unit, plan.interval_count, currency)
 
 
@@ -28,7 +35,7 @@ NO_REVENUE_CHANGE = frozenset({
     EventType.RENEWAL_ORDER_CREATED, EventType.PAYMENT_RETRY_SCHEDULED, EventType.PAYMENT_RETRIED,
     EventType.ADDRESS_CHANGED, EventType.PAYMENT_METHOD_CHANGED, EventType.ACCOUNT_LINKED,
     EventType.PLAN_CHANGE_SCHEDULED, EventType.PRICE_CHANGE_SCHEDULED,
-    EventType.NEXT_BILLING_DATE_CHANGED,
+    EventType.NEXT_BILLING_DATE_CHANGED, EventType.FREE_PERIOD_GIVEN,
 })
 
 

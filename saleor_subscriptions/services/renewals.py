@@ -39,7 +39,16 @@ from ..models import (
     EventType,
     Subscription,
 )
-from . import charging, claiming, dunning, gateway_health, intro_prices, plans, price_changes
+from . import (
+    charging,
+    claiming,
+    discounts,
+    dunning,
+    gateway_health,
+    intro_prices,
+    plans,
+    price_changes,
+)
 from .catalog import BatchCatalog
 from .events import record_event
 from .outcomes import (  # noqa: F401  (re-exported: the stable entry points' types)
@@ -280,7 +289,12 @@ def _create_cycle(subscription, now, rows=None, settings=None) -> BillingCycle:
 
 
 def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]:
-    from ..saleor_adapter.orders import OrderBlocked, create_renewal_order, order_total
+    from ..saleor_adapter.orders import (
+        OrderBlocked,
+        create_renewal_order,
+        order_credit,
+        order_total,
+    )
 
     sid = subscription.pk
     problem = _blocking_problem(subscription)
@@ -291,7 +305,8 @@ def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]
             with transaction.atomic():
                 order = create_renewal_order(subscription, cycle.cycle_index, credit,
                                              effects=context.order_effects(),
-                                             carried=subscription.carried_amount)
+                                             carried=subscription.carried_amount,
+                                             discounts=discounts.renewal_parts(subscription))
         except OrderBlocked as blocked:
             problem = (blocked.code, blocked.message)
     if problem is not None:
@@ -308,8 +323,9 @@ def _attach_order(subscription, cycle, now, context) -> Optional[RenewalOutcome]
     cycle.error_code = cycle.last_error = ""
     cycle.save()
     carried = subscription.carried_amount  # now a line of this order (services/carry.py)
-    if order.discount_amount or carried:  # else nothing changed (a scheduled plan change saved)
-        subscription.credit_amount -= order.discount_amount
+    credit_used = order_credit(order)
+    if credit_used or carried:  # else nothing changed (a scheduled plan change saved)
+        subscription.credit_amount -= credit_used
         subscription.carried_amount = 0
         subscription.save()
     extra = {"carried": carried} if carried else {}

@@ -13,15 +13,17 @@ from typing import List, Optional, Sequence
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ..discount_models import DiscountSource
 from ..domain.states import Status
 from ..error_codes import SubscriptionErrorCode
 from ..models import EventType, Subscription, SubscriptionEvent, SubscriptionPlan
 from ..offer_models import RetentionOffer, RetentionOfferKind
+from .discounts import grant_discount
 from .events import record_event
 from .lifecycle import Actor, charge_in_flight, lock, pause, plan_change, refuse
 from .lifecycle.cancel import REASONS
 
-#: kinds whose terms need the discount core (services/discounts.py)
+#: kinds granted through the discount core (services/discounts.py)
 DISCOUNT_KINDS = (RetentionOfferKind.DISCOUNT,)
 MAX_RENEWALS = 120
 #: Whole months: the cooldown counts 30-day months (no anchor to clamp to here).
@@ -107,15 +109,7 @@ def _applicable(offer: RetentionOffer, subscription: Subscription, settings) -> 
         return subscription.next_billing_at is not None
     if offer.kind == RetentionOfferKind.DOWNGRADE:
         return bool(downgrade_plans(subscription))
-    return offer.kind in DISCOUNT_KINDS and discounts_available()
-
-
-def discounts_available() -> bool:
-    try:
-        from . import discounts  # noqa: F401  (the discount core)
-    except ImportError:
-        return False
-    return True
+    return offer.kind in DISCOUNT_KINDS
 
 
 def offers_for(subscription: Subscription, reason: str, now: datetime, settings
@@ -207,9 +201,8 @@ def _apply(subscription, offer, actor, now, settings, plan) -> dict:
 
 
 def _grant_discount(subscription, offer, actor, now) -> dict:
-    from .discounts import RETENTION_OFFER, grant_discount
-
-    grant_discount(subscription, source=RETENTION_OFFER, percent=offer.percent,
+    subscription = lock(subscription.pk)
+    grant_discount(subscription, source=DiscountSource.RETENTION_OFFER, percent=offer.percent,
                    renewals=offer.renewals, reason="Retention offer (%s)" % offer.reason,
-                   actor=actor)
+                   actor=actor, now=now)
     return {"percent": offer.percent, "renewals": offer.renewals}

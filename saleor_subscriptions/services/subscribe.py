@@ -12,7 +12,7 @@ from ..domain.states import Status
 from ..error_codes import SubscriptionErrorCode
 from ..models import BillingCycle, CycleStatus, EventType, Subscription
 from ..saleor_adapter import checkout as saleor_checkout
-from . import plans
+from . import plans, voucher_terms
 from .checkout_plans import is_free_start
 from .events import record_event
 from .intro_prices import intro_terms
@@ -72,6 +72,9 @@ def _create_from_order(order, now: datetime) -> List[Subscription]:
         raise ValidationError("A subscription needs a stored card; none came with the payment.",
                               code=SubscriptionErrorCode.PAYMENT_METHOD_REQUIRED.value)
     started = [_start(order, line, card, now) for line in lines]
+    voucher_terms.grant_from_order(
+        order, [(subscription, line.order_line) for subscription, line in zip(started, lines)],
+        now)
     for line in lines:
         if is_free_start(line.plan):
             # What the line costs on the order (taxed), which the checkout total left out.

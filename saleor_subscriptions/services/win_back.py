@@ -15,10 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 
+from ..discount_models import DiscountSource
 from ..domain.states import Status
 from ..error_codes import SubscriptionErrorCode
 from ..models import EventType, Subscription, SubscriptionPlan
 from ..offer_models import WinBackOffer
+from .discounts import grant_discount
 from .events import record_event
 from .lifecycle import Actor, lock, refuse
 from .lifecycle.cancel import restart
@@ -142,7 +144,7 @@ def redeem(code: str, user, actor: Actor, now: datetime, settings,
         offer.redeemed_at = now
         offer.save(update_fields=["redeemed_at"])
         if offer.percent and offer.renewals:
-            _grant_discount(subscription, offer, actor)
+            _grant_discount(subscription, offer, actor, now)
         record_event(subscription, EventType.WIN_BACK_REDEEMED, date=now,
                      percent=offer.percent, renewals=offer.renewals,
                      plan=subscription.plan_id, **actor.event_fields())
@@ -152,8 +154,6 @@ def redeem(code: str, user, actor: Actor, now: datetime, settings,
     return Subscription.objects.select_related("plan").get(pk=subscription.pk)
 
 
-def _grant_discount(subscription, offer, actor) -> None:
-    from .discounts import WIN_BACK, grant_discount
-
-    grant_discount(subscription, source=WIN_BACK, percent=offer.percent,
-                   renewals=offer.renewals, reason="Win-back offer", actor=actor)
+def _grant_discount(subscription, offer, actor, now) -> None:
+    grant_discount(subscription, source=DiscountSource.WIN_BACK, percent=offer.percent,
+                   renewals=offer.renewals, reason="Win-back offer", actor=actor, now=now)

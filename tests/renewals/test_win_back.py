@@ -170,3 +170,27 @@ def test_nothing_is_sent_while_win_back_is_off(renewal, customer_api):
         customer_api.execute(CANCEL_NOW, {"id": gid(subscription)})
     assert send("2028-02-20T13:00:00+00:00") == 0
     assert WinBackOffer.objects.count() == 0
+
+
+def test_the_offered_discount_prices_the_comeback_charge_and_the_next_renewal(
+        renewal, customer_api):
+    """50 % off 2 renewals: the charge at redemption and the next renewal cost 10.00 + 5.00
+    shipping; the one after costs the full 20.00 + 5.00."""
+    renewal.configure(**{"Win-back offer after days": "7", "Win-back discount percent": "50",
+                         "Win-back discounted renewals": "2"})
+    subscription = renewal.subscription()
+    with freeze_time(CANCELLED_AT):
+        customer_api.execute(CANCEL_NOW, {"id": gid(subscription)})
+    send("2028-02-17T13:00:00+00:00")
+    offer = WinBackOffer.objects.get()
+    assert (offer.percent, offer.renewals) == (Decimal("50"), 2)
+    with freeze_time("2028-02-20T12:00:00+00:00"):
+        assert redeem(customer_api, offer.code)["subscriptionErrors"] == []
+    assert renewal.run(rf.utc(2028, 3, 20, 12)) == {"renewed": 1}
+    assert renewal.run(rf.utc(2028, 4, 20, 12)) == {"renewed": 1}
+
+    intents = renewal.intents(subscription.customer_reference)
+    assert sorted(intent["amount"] for intent in intents) == [1500, 1500, 2500]
+    totals = [cycle.order.total_gross_amount for cycle in Subscription.objects.get(
+        pk=subscription.pk).cycles.filter(cycle_index__gte=1).order_by("cycle_index")]
+    assert totals == [Decimal("15.00"), Decimal("15.00"), Decimal("25.00")]

@@ -120,11 +120,13 @@ def restart(subscription: Subscription, actor: Actor, now: datetime, plan=None,
     holds the row lock): on `plan` (same family) or its own, with a new period from now on a new
     anchor, due at once — charged by the renewal run, or at once by the caller."""
     from .. import plans
+    from ..discounts import on_plan_change
 
     ensure_transition(subscription.status, Status.ACTIVE)
     if plan is not None and plan.pk != subscription.plan_id:
         subscription.plan, subscription.variant_id = plan, plan.variant_id
         subscription.unit_price_amount = plans.plan_unit_price(plan).amount
+        on_plan_change(subscription, now, actor)  # discounts that do not follow the plan end
     subscription.status = Status.ACTIVE.value
     subscription.cancelled_at = subscription.ended_at = None
     subscription.cancel_reason = subscription.cancel_reason_text = ""

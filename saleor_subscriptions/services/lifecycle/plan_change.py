@@ -18,7 +18,7 @@ from ...domain import pricing, proration
 from ...domain.states import Status
 from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription, SubscriptionPlan
-from .. import charging, plans
+from .. import charging, discounts, plans
 from ..events import record_event
 from ..intro_prices import unused_intro_price
 from ..plan_admin import MAX_AMOUNT
@@ -88,16 +88,20 @@ def quote(subscription: Subscription, plan: SubscriptionPlan, quantity: int, now
     zero = Money(0, subscription.currency)
     end = subscription.current_period_end
     same_grid = plan.interval == current.interval
+    # What the customer pays per period, before and after: proration prices the discounts in.
+    old_paid = discounts.discounted_total(subscription, old_total)
+    new_paid = discounts.discounted_total(subscription, new_total,
+                                          other_plan=plan.pk != current.pk)
     if upgrade and settings.upgrade_billing == UPGRADE_IMMEDIATELY and same_grid:
         charge = zero
         if subscription.status == Status.ACTIVE.value:
-            charge = proration.prorate_change(old_total, new_total, subscription.current_period_start,
+            charge = proration.prorate_change(old_paid, new_paid, subscription.current_period_start,
                                               end, now).charge_now
         return PlanChangeQuote(UPGRADE, NOW, charge, zero, new_unit, quantity, now, **intro_terms)
     if not upgrade and immediately and same_grid:
         credit = zero
         if subscription.status == Status.ACTIVE.value:
-            credit = proration.prorate_change(old_total, new_total, subscription.current_period_start,
+            credit = proration.prorate_change(old_paid, new_paid, subscription.current_period_start,
                                               end, now).credit
         return PlanChangeQuote(DOWNGRADE, NOW, zero, credit, new_unit, quantity, now,
                                **intro_terms)
@@ -163,6 +167,8 @@ def _switch(subscription, plan, offer: PlanChangeQuote, now, actor: Actor, order
     # A new price scheduled for the old plan's subscribers no longer concerns this one.
     subscription.scheduled_price_amount = subscription.scheduled_price_at = None
     subscription.save()
+    if plan.pk != previous_plan:
+        discounts.on_plan_change(subscription, now, actor)
     record_event(subscription, EventType.PLAN_CHANGED, date=now, order=order,
                  amount=offer.charge_now if offer.charge_now.amount else None, kind=offer.kind,
                  from_plan=previous_plan, to_plan=plan.pk, from_quantity=previous_quantity,

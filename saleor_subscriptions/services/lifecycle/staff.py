@@ -22,7 +22,7 @@ def _in_window(when: datetime, now: datetime) -> bool:
         return False
 
 
-def _ensure_billable(subscription: Subscription) -> None:
+def ensure_billable(subscription: Subscription) -> None:
     if Status(subscription.status) not in BILLABLE or subscription.next_billing_at is None:
         raise refuse("Only a subscription that is being billed has a next billing date.")
 
@@ -39,7 +39,7 @@ def move_next_billing(subscription_id: int, actor: Actor, now: datetime,
         raise refuse("The next billing date must be in the future and at most %d days ahead."
                      % MAX_DAYS_AHEAD.days, SubscriptionErrorCode.INVALID, field="date")
     subscription = lock(subscription_id)
-    _ensure_billable(subscription)
+    ensure_billable(subscription)
     previous = subscription.next_billing_at
     # The new date becomes the anchor, so later renewals keep its day of the month.
     subscription.anchor_at = subscription.next_billing_at = when
@@ -56,7 +56,7 @@ def extend_period(subscription_id: int, actor: Actor, now: datetime, days: int) 
         raise refuse("Extend by 1 to %d days." % MAX_EXTENSION_DAYS,
                      SubscriptionErrorCode.INVALID, field="days")
     subscription = lock(subscription_id)
-    _ensure_billable(subscription)
+    ensure_billable(subscription)
     shift = timedelta(days=days)
     if subscription.next_billing_at + shift > now + MAX_DAYS_AHEAD:
         raise refuse("The next billing date may be at most %d days ahead."
