@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef
 
 from ..discount_models import DiscountSource
 from ..domain.states import Status
+from ..domain.text import text_problem
 from ..error_codes import SubscriptionErrorCode
 from ..models import EventType, Subscription, SubscriptionPlan
 from ..offer_models import WinBackOffer
@@ -71,7 +72,8 @@ def _offer(subscription_id: int, now: datetime, settings) -> int:
                 expires_at=now + timedelta(days=settings.win_back_valid_days),
                 percent=Decimal(settings.win_back_percent), renewals=settings.win_back_renewals,
                 created_at=now)
-            record_event(subscription, EventType.WIN_BACK_OFFERED, date=now, code=offer.code,
+            record_event(subscription, EventType.WIN_BACK_OFFERED, date=now,
+                         win_back_code=offer.code,
                          expires_at=offer.expires_at, percent=offer.percent,
                          renewals=offer.renewals)
             recipient = subscription.user.email if subscription.user_id else subscription.email
@@ -85,7 +87,8 @@ def _offer(subscription_id: int, now: datetime, settings) -> int:
 
 def _find(code: str, user, now: datetime, for_update: bool = False) -> WinBackOffer:
     """The caller's own, unused, unexpired offer; anything else is a typed refusal."""
-    if not isinstance(code, str) or not 1 <= len(code) <= 64:
+    if not isinstance(code, str) or not 1 <= len(code) <= 64 or text_problem(
+            code, 64, single_line=True):
         raise _refusal("Win-back code not found.", SubscriptionErrorCode.NOT_FOUND)
     offers = WinBackOffer.objects.select_related("subscription__plan")
     if for_update:

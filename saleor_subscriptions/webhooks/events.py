@@ -21,7 +21,7 @@ class WebhookEventType:
     EXPIRED = "subscription_expired"
     REACTIVATED = "subscription_reactivated"
     OFFER_ACCEPTED = "subscription_offer_accepted"  # a retention offer instead of cancelling
-    WIN_BACK_OFFERED = "subscription_win_back_offered"  # data.code: the single-use code
+    WIN_BACK_OFFERED = "subscription_win_back_offered"  # data.win_back_code: the code
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())
