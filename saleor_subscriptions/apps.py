@@ -11,6 +11,9 @@ class SubscriptionsConfig(AppConfig):
         from saleor.graphql.core.utils import error_codes
 
         from .error_codes import SubscriptionErrorCode
+        from .saleor_adapter import checkout_discount
+
+        checkout_discount.connect()
 
         known = set(error_codes.saleor_error_codes)
         error_codes.saleor_error_codes.extend(

@@ -29,7 +29,8 @@ class SubscriptionDiscount(models.Model):
     source = models.CharField(max_length=20, choices=DiscountSource.CHOICES)
     # The name renewal orders show as their discount's name (a voucher's name, "Goodwill").
     name = models.CharField(max_length=255)
-    percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    # Three decimals, as Saleor's voucher values have.
+    percent = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(null=True, blank=True, **AMOUNT)
     renewals_left = models.PositiveIntegerField(null=True, blank=True)

@@ -197,19 +197,13 @@ class SubscriptionsPlugin(BasePlugin):
         return _taxed_line_total(checkout_line, plan)
 
     def calculate_checkout_total(self, checkout, lines, discounts, previous_value):
-        """Free trials cost nothing today (see services/checkout_plans.free_trial_credit)."""
+        """Free trials cost nothing today, and a voucher discounts only what is charged now
+        (saleor_adapter/checkout_discount.py)."""
         if not self.active:
             return previous_value
-        from saleor.core.taxes import zero_taxed_money
+        from .saleor_adapter.checkout_discount import charged_now
 
-        from .services.checkout_plans import free_trial_credit
-
-        credit = free_trial_credit(checkout, lines, previous_value.currency,
-                                   price_line=_taxed_line_total)
-        if not credit.gross.amount:
-            return previous_value
-        zero = zero_taxed_money(previous_value.currency)
-        return max(previous_value - credit, zero)
+        return charged_now(checkout, lines, previous_value)
 
     def preprocess_order_creation(self, checkout, discounts, previous_value):
         """Runs before Saleor charges the customer: a rejection here moves no money.
@@ -266,13 +260,9 @@ class SubscriptionsPlugin(BasePlugin):
 
 
 def _taxed_line_total(checkout_line, plan):
-    """A subscribed line costs its first charge, taxed by the store's tax plugins the way
-    renewal order lines are (saleor_adapter/taxes.py)."""
-    from .saleor_adapter.taxes import taxed_checkout_line
-    from .services.checkout_plans import line_charge_parts
+    from .saleor_adapter.checkout_discount import taxed_plan_line
 
-    unit, quantity, once = line_charge_parts(plan, checkout_line.quantity)
-    return taxed_checkout_line(checkout_line, unit, quantity, once)
+    return taxed_plan_line(checkout_line, plan)
 
 
 def _codes(error: ValidationError) -> set:

@@ -84,3 +84,4 @@ def add_order_discount(order, amount, name: str) -> None:
     order.discount_amount = (order.discount_amount or 0) + amount.amount
     order.discount_name = name if not order.discount_name else "%s, %s" % (order.discount_name, name)
     order.save(update_fields=["discount_amount", "discount_name"])
+

@@ -84,7 +84,7 @@ def _check_voucher(checkout) -> None:
 
 # Saleor 2.10.1 cannot order a line that costs nothing (its tax rate divides 0 by 0), so a free
 # trial line is priced at its first period and the same amount comes off the checkout total
-# (and off the order as a "Free trial" discount, see services/subscribe.py).
+# (the checkout's discount, and the order's, named "Free trial": saleor_adapter/checkout_discount.py).
 
 
 def is_free_start(plan: SubscriptionPlan) -> bool:
@@ -93,7 +93,7 @@ def is_free_start(plan: SubscriptionPlan) -> bool:
 
 def line_total(plan: SubscriptionPlan, quantity: int):
     """What a subscribed checkout line shows: its first charge, or for a free trial its first
-    period (taken off again by `free_trial_credit`)."""
+    period (taken off again: saleor_adapter/checkout_discount.py)."""
     if is_free_start(plan):
         return plans.recurring_charge(plan, quantity)
     return plans.plan_first_charge(plan, quantity)
@@ -111,21 +111,3 @@ def line_charge_parts(plan: SubscriptionPlan, quantity: int):
     if plan.trial_days > 0:
         return unit, 0, plan.signup_fee
     return unit, quantity, plan.signup_fee
-
-
-def free_trial_credit(checkout, lines, currency: str, price_line=None):
-    """What comes off the checkout total for free-trial lines: their line totals, as
-    `price_line(line, plan)` priced them (taxed), or untaxed by default."""
-    from prices import Money, TaxedMoney
-
-    chosen = plans_by_line(checkout)
-    credit = TaxedMoney(net=Money(0, currency), gross=Money(0, currency))
-    for line in lines:
-        plan = chosen.get(line.pk)
-        if plan is not None and is_free_start(plan):
-            if price_line is not None:
-                credit += price_line(line, plan)
-            else:
-                untaxed = plans.recurring_charge(plan, line.quantity)
-                credit += TaxedMoney(net=untaxed, gross=untaxed)
-    return credit

@@ -89,9 +89,9 @@ def _clean_percent(percent) -> Decimal:
         value = Decimal(str(percent))
     except (InvalidOperation, ValueError):
         raise _refuse("percent", "Give the percent as a number.")
-    if not value.is_finite() or not 0 < value <= 100 or value != value.quantize(Decimal("0.01")):
+    if not value.is_finite() or not 0 < value <= 100 or value != value.quantize(Decimal("0.001")):
         raise _refuse("percent", "A percent discount is more than 0 and at most 100, with at "
-                      "most two decimals.")
+                      "most three decimals.")
     return value
 
 

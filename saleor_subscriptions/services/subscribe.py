@@ -12,6 +12,7 @@ from ..domain.states import Status
 from ..error_codes import SubscriptionErrorCode
 from ..models import BillingCycle, CycleStatus, EventType, Subscription
 from ..saleor_adapter import checkout as saleor_checkout
+from ..saleor_adapter.checkout_discount import order_has_trial_discount
 from . import plans, voucher_terms
 from .checkout_plans import is_free_start
 from .events import record_event
@@ -75,8 +76,9 @@ def _create_from_order(order, now: datetime) -> List[Subscription]:
     voucher_terms.grant_from_order(
         order, [(subscription, line.order_line) for subscription, line in zip(started, lines)],
         now)
+    trial_shown = order_has_trial_discount(order)
     for line in lines:
-        if is_free_start(line.plan):
+        if is_free_start(line.plan) and not trial_shown:
             # What the line costs on the order (taxed), which the checkout total left out.
             saleor_checkout.add_order_discount(
                 order, line.order_line.get_total().gross, "Free trial")

@@ -19,6 +19,7 @@ from ..discount_models import (
     SubscriptionVoucherTerms,
     VoucherDuration,
 )
+from ..domain.money import quantize
 from ..error_codes import SubscriptionErrorCode
 from ..models import ActorType
 from . import discounts
@@ -62,9 +63,13 @@ def currency_problem(voucher, currency: str) -> Optional[str]:
     from ..saleor_adapter.vouchers import offer_of
 
     offer = offer_of(voucher)
-    if offer.amount is not None and offer.currency != currency:
+    if offer.amount is None:
+        return None
+    if offer.currency != currency:
         return "Voucher %s is in %s; this checkout is in %s." % (offer.code, offer.currency,
                                                                  currency)
+    if offer.amount != quantize(offer.amount, currency):
+        return "Voucher %s has more decimals than %s allows." % (offer.code, currency)
     return None
 
 

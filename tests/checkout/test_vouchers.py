@@ -258,3 +258,77 @@ def test_voucher_rules_hold_for_two_checkouts_at_once(
     assert SubscriptionDiscount.objects.get().renewals_left == 2
     new = [intent for key, intent in all_intents(plugin_on).items() if key not in before]
     assert [(intent["amount"], intent["status"]) for intent in new] == [(2100, "succeeded")]
+
+
+CHECKOUT_TOTALS = """
+query($token: UUID!) {
+  checkout(token: $token) {
+    subtotalPrice { gross { amount } } shippingPrice { gross { amount } }
+    discount { amount } discountName totalPrice { gross { amount } }
+  }
+}"""
+LINES_ADD = """
+mutation($checkout: ID!, $variant: ID!) {
+  checkoutLinesAdd(checkoutId: $checkout, lines: [{variantId: $variant, quantity: 1}]) {
+    checkout { id } checkoutErrors { field code }
+  }
+}"""
+
+
+def totals(api, checkout):
+    shown = api.execute(CHECKOUT_TOTALS, {"token": checkout["token"]})["checkout"]
+    return {"subtotal": shown["subtotalPrice"]["gross"]["amount"],
+            "shipping": shown["shippingPrice"]["gross"]["amount"],
+            "discount": shown["discount"]["amount"], "name": shown["discountName"],
+            "total": shown["totalPrice"]["gross"]["amount"]}
+
+
+@pytest.fixture
+def trial_plan(variant):
+    return create_plan(variant, name="Trial 9", price_amount=Decimal("9.00"), trial_days=14)
+
+
+def test_the_checkout_shows_the_free_trial_as_its_order_will(
+        api, staff_api, store, trial_plan, new_card, plugin_on):
+    checkout = storefront.create_checkout(api, store.variants["COFFEE-250G"])
+    assert storefront.choose_plan(api, checkout, plan_gid(trial_plan))["subscriptionErrors"] == []
+    storefront.choose_shipping(api, checkout)
+    assert totals(api, checkout) == {"subtotal": 9.0, "shipping": 5.0, "discount": 9.0,
+                                     "name": "Free trial", "total": 5.0}
+    storefront.pay(api, checkout, new_card())
+    result = storefront.complete(api, checkout)
+    assert result["checkoutErrors"] == [] and result["order"]["total"]["gross"]["amount"] == 5.0
+    order = Subscription.objects.get().origin_order
+    assert (order.discount_amount, order.discount_name) == (Decimal("9.000"), "Free trial")
+
+
+def test_a_voucher_on_a_free_trial_discounts_only_what_is_charged_now(
+        api, staff_api, store, trial_plan, new_card, plugin_on):
+    voucher_id = create_voucher(staff_api, "TRIAL20")
+    set_terms(staff_api, voucher_id, "RENEWALS", 2)
+    checkout, added = checkout_with_code(api, store, trial_plan, "TRIAL20")
+    assert added["checkoutErrors"] == []
+    # 20 % of nothing charged now: the shipping stays whole.
+    assert totals(api, checkout) == {"subtotal": 9.0, "shipping": 5.0, "discount": 9.0,
+                                     "name": "Free trial, Spring TRIAL20", "total": 5.0}
+    # A one-off line charged now: the voucher takes 20 % of it (2.00), not of the trial.
+    assert api.execute(LINES_ADD, {"checkout": checkout["id"], "variant": store.variants[
+        "TEA-100G"]})["checkoutLinesAdd"]["checkoutErrors"] == []
+    assert totals(api, checkout) == {"subtotal": 19.0, "shipping": 5.0, "discount": 11.0,
+                                     "name": "Free trial, Spring TRIAL20", "total": 13.0}
+    before = all_intents(plugin_on)
+    storefront.pay(api, checkout, new_card())
+    result = storefront.complete(api, checkout)
+    assert result["checkoutErrors"] == [] and result["order"]["total"]["gross"]["amount"] == 13.0
+    new = [intent["amount"] for key, intent in all_intents(plugin_on).items() if key not in before]
+    assert new == [1300]
+    subscription = Subscription.objects.get()
+    order = subscription.origin_order
+    assert (order.discount_amount, order.discount_name) == (Decimal("11.000"),
+                                                            "Free trial, Spring TRIAL20")
+    # The trial ends: the voucher's two renewals at 9.00 less 20 %, then 9.00.
+    for _cycle in range(3):
+        renew_next(subscription)
+    intents = rf.payment_intents(plugin_on.url, KEY, subscription.customer_reference)
+    renewals = sorted(intents, key=lambda intent: intent["created"])[-3:]
+    assert [intent["amount"] for intent in renewals] == [1220, 1220, 1400]

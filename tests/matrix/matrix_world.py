@@ -7,7 +7,13 @@ from typing import Dict
 
 from graphene import Node
 from graphql import parse
+from saleor.discount.models import Voucher
 
+from saleor_subscriptions.discount_models import (
+    DiscountSource,
+    SubscriptionDiscount,
+    SubscriptionVoucherTerms,
+)
 from saleor_subscriptions.models import (
     CheckoutLinePlan,
     RetentionOffer,
@@ -16,6 +22,7 @@ from saleor_subscriptions.models import (
     SubscriptionPlan,
     WinBackOffer,
 )
+from saleor_subscriptions.services.discounts import grant_discount
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing import storefront
 from saleor_subscriptions.testing.apps import app_api
@@ -27,10 +34,11 @@ from saleor_subscriptions.testing.users import create_user, login
 
 KEY = "sk_test_matrix"
 ORDERS, PRODUCTS, CHECKOUTS = "MANAGE_ORDERS", "MANAGE_PRODUCTS", "MANAGE_CHECKOUTS"
+DISCOUNTS = "MANAGE_DISCOUNTS"
 #: Our operations need one of these; "without" requesters hold all the others.
 PERMISSIONS = (ORDERS, PRODUCTS, CHECKOUTS)
 #: The fuzz's staff member holds every permission any of our fields asks for (webhooks: apps).
-EVERY_PERMISSION = PERMISSIONS + ("MANAGE_APPS",)
+EVERY_PERMISSION = PERMISSIONS + ("MANAGE_APPS", DISCOUNTS)
 CODENAMES = {ORDERS: "order.manage_orders", PRODUCTS: "product.manage_products",
              CHECKOUTS: "checkout.manage_checkouts", "MANAGE_DISCOUNTS": "discount.manage_discounts",
              "MANAGE_APPS": "app.manage_apps"}
@@ -77,6 +85,10 @@ def snapshot():
         Order.objects.count(),
         list(RetentionOffer.objects.order_by("pk").values_list("pk", "is_active")),
         list(WinBackOffer.objects.order_by("pk").values_list("pk", "redeemed_at")),
+        list(SubscriptionDiscount.objects.order_by("pk").values_list(
+            "percent", "amount", "renewals_left", "ended_at")),
+        list(SubscriptionVoucherTerms.objects.order_by("pk").values_list(
+            "voucher_id", "duration", "renewals", "follows_plan_change")),
     )
 
 
@@ -95,8 +107,10 @@ def build(localstripe) -> World:
     world.clients["anonymous"] = ApiClient()
     for who, email in (("owner", owner.email), ("other customer", "matrix-other@example.com")):
         world.clients[who] = ApiClient().as_user(login(ApiClient(), email))
+    # PERMISSIONS alone: "without" for the MANAGE_DISCOUNTS fields (voucher terms).
     sets = [(p,) for p in PERMISSIONS] + [tuple(q for q in PERMISSIONS if q != p)
-                                          for p in PERMISSIONS] + [("MANAGE_DISCOUNTS",), EVERY_PERMISSION]
+                                          for p in PERMISSIONS] + [("MANAGE_DISCOUNTS",), EVERY_PERMISSION,
+                                                                   PERMISSIONS]
     for number, perms in enumerate(sets):
         email = "matrix-staff%d@example.com" % number
         create_user(email, staff=True, permissions=[CODENAMES[p] for p in perms])
@@ -116,6 +130,10 @@ def build(localstripe) -> World:
         monthly, owner, card, start=start,
         shipping_method=rf.shipping_method_from_global_id(store.shipping_method_id))
     world.subscription_pk = subscription.pk
+    discount = grant_discount(subscription, source=DiscountSource.GOODWILL, reason="matrix",
+                              now=start, percent=Decimal("10"), renewals=2)
+    voucher = Voucher.objects.create(code="MATRIX10", name="Matrix", discount_value=Decimal("10"),
+                                     discount_value_type="percentage")
     checkout = storefront.create_checkout(world.clients["owner"], store.variants["COFFEE-250G"],
                                           email=owner.email)
     chosen = storefront.choose_plan(world.clients["owner"], checkout,
@@ -133,6 +151,8 @@ def build(localstripe) -> World:
         order=Node.to_global_id("Order", 10 ** 6),
         offer=Node.to_global_id("SubscriptionRetentionOffer", RetentionOffer.objects.create(
             reason="too_expensive", kind="skip").pk),
+        discount=Node.to_global_id("SubscriptionDiscount", discount.pk),
+        voucher=Node.to_global_id("Voucher", voucher.pk),
     )
     return world
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, FrozenSet, Optional
 
 import pytest
-from matrix_world import CHECKOUTS, ORDERS, PRODUCTS, fields_of_ours, snapshot
+from matrix_world import CHECKOUTS, DISCOUNTS, ORDERS, PRODUCTS, fields_of_ours, snapshot
 
 from saleor_subscriptions.models import Subscription, SubscriptionPlan, WinBackOffer
 
@@ -25,7 +25,7 @@ STAFF = frozenset({"staff with", "app with"})
 OWNER = frozenset({"owner"})
 VARIABLE_TYPES = {"sub": "ID!", "plan": "ID!", "cheap": "ID!", "spare": "ID!", "tea": "ID!",
                   "variant": "ID!", "checkout": "ID!", "line": "ID!", "order": "ID!",
-                  "offer": "ID!"}
+                  "offer": "ID!", "discount": "ID!", "voucher": "ID!"}
 NOW = datetime.now(timezone.utc)
 
 
@@ -122,6 +122,17 @@ OPS = [
     Op("subscriptionNextBillingDateUpdate", '(id: $sub, date: "%s") { %s }' % (DATE, SUB),
        STAFF, ORDERS),
     Op("subscriptionExtendPeriod", "(id: $sub, days: 3) { %s }" % SUB, STAFF, ORDERS),
+    Op("subscriptionDiscountGrant", '(id: $sub, percent: 5, renewals: 2, reason: "matrix") { %s }'
+       % SUB, STAFF, ORDERS),
+    Op("subscriptionDiscountEnd", '(id: $discount, reason: "matrix") { %s }' % SUB, STAFF, ORDERS,
+       succeeds=False),  # the first allowed requester ends it; the next is told it has ended
+    Op("subscriptionFreePeriodGrant", '(id: $sub, cycles: 1, reason: "matrix") { %s }' % SUB,
+       STAFF, ORDERS),
+    # -- vouchers' terms on subscriptions (MANAGE_DISCOUNTS) ---------------------------------
+    Op("subscriptionVoucherTermsSet", "(voucherId: $voucher, duration: RENEWALS, renewals: 2) "
+       "{ voucherTerms { duration } %s }" % ERR, STAFF, DISCOUNTS),
+    Op("subscriptionVoucherTerms", "(voucherId: $voucher) { duration }", STAFF, DISCOUNTS,
+       seen=lambda data, world: data is not None),
     Op("subscriptionRefund", '(id: $sub, orderId: $order, amount: "1.00") { %s }' % SUB, STAFF,
        ORDERS, succeeds=False),
     Op("subscriptionRenewNow", "(id: $sub) { %s }" % SUB, STAFF, ORDERS, succeeds=False),

@@ -6,6 +6,7 @@ from saleor.graphql.core.mutations import BaseMutation
 
 from ...config import require_active
 from ...error_codes import SubscriptionErrorCode
+from ...saleor_adapter.checkout_discount import refresh_checkout_discount
 from ...services.checkout_plans import set_line_plan
 from ..errors import SubscriptionError
 from ..ids import pk_or_error
@@ -61,4 +62,5 @@ class CheckoutLineSubscriptionPlanSet(BaseMutation):
             if plan is None:
                 raise _not_found("plan_id", "Subscription plan")
         set_line_plan(line, plan)
+        refresh_checkout_discount(checkout)
         return cls(checkout=checkout, line_plan=CheckoutLineSubscriptionPlan.of(line, plan))

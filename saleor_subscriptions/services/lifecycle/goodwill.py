@@ -6,6 +6,7 @@ from django.db import transaction
 
 from ...discount_models import DiscountSource, SubscriptionDiscount
 from ...domain import periods
+from ...domain.text import text_problem
 from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription
 from .. import discounts
@@ -22,9 +23,9 @@ def clean_reason(reason: Optional[str]) -> str:
     if not reason:
         raise refuse("Say why (the reason is kept with the event).",
                      SubscriptionErrorCode.REQUIRED, field="reason")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise refuse("The reason may be at most %d characters." % MAX_REASON_LENGTH,
-                     SubscriptionErrorCode.INVALID, field="reason")
+    problem = text_problem(reason, MAX_REASON_LENGTH)
+    if problem:
+        raise refuse(problem, SubscriptionErrorCode.INVALID, field="reason")
     return reason
 
 
