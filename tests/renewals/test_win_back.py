@@ -7,7 +7,6 @@ from decimal import Decimal
 import graphene
 import pytest
 import stripe
-from conftest import STRIPE_TEST_KEY
 from django.contrib.auth.models import Permission
 from freezegun import freeze_time
 from saleor.app.models import App
@@ -31,7 +30,7 @@ mutation($code: String!, $plan: ID, $card: String) {
     subscription { status nextBillingAt plan { name } events { type } }
     %s } }""" % ERRORS
 CANCELLED_AT = "2028-02-10T12:00:00+00:00"
-SHIPPING = Decimal("5.00")  # the store's shipping method (testing/store.py)
+STRIPE_TEST_KEY = "sk_test_subscriptions"  # the key the renewal fixture configures
 
 
 def gid(subscription):
