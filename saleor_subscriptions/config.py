@@ -29,6 +29,11 @@ class Field:
     MANAGE_LINK_URL = "Manage link page"
     PAUSE_ON_DISPUTE = "Pause a subscription when its charge is disputed"
     TRIAL_NOTICE_DAYS = "Trial ending notice days"
+    RETENTION_OFFER_MONTHS = "Months between accepted retention offers"
+    WIN_BACK_AFTER_DAYS = "Win-back offer after days"
+    WIN_BACK_VALID_DAYS = "Win-back offer valid for days"
+    WIN_BACK_PERCENT = "Win-back discount percent"
+    WIN_BACK_RENEWALS = "Win-back discounted renewals"
 
 
 #: the setting that switches each e-mail notice on or off (all on by default)
@@ -77,6 +82,11 @@ DEFAULT_CONFIGURATION: List[Dict] = [
     {"name": Field.MANAGE_LINK_URL, "value": ""},
     {"name": Field.PAUSE_ON_DISPUTE, "value": False},
     {"name": Field.TRIAL_NOTICE_DAYS, "value": "3"},
+    {"name": Field.RETENTION_OFFER_MONTHS, "value": "12"},
+    {"name": Field.WIN_BACK_AFTER_DAYS, "value": "0"},
+    {"name": Field.WIN_BACK_VALID_DAYS, "value": "14"},
+    {"name": Field.WIN_BACK_PERCENT, "value": "0"},
+    {"name": Field.WIN_BACK_RENEWALS, "value": "0"},
 ] + [{"name": name, "value": True} for name in NOTICE_FIELDS.values()]
 
 
@@ -105,6 +115,14 @@ class SubscriptionSettings:
     notices_off: FrozenSet[str] = frozenset()
     #: the trial-ending e-mail and webhook come this many days before a trial ends
     trial_notice_days: int = 3
+    #: a subscription accepts at most one retention offer in this many months (0: no limit)
+    retention_offer_months: int = 12
+    #: days after a subscription ends until its win-back offer goes out (0: none are sent)
+    win_back_after_days: int = 0
+    win_back_valid_days: int = 14
+    #: the win-back's terms: this percent off the first N renewals (0: the plan's price)
+    win_back_percent: int = 0
+    win_back_renewals: int = 0
 
     def notice_on(self, kind: str) -> bool:
         return kind not in self.notices_off
@@ -123,6 +141,16 @@ def _positive_int(value, field: str, maximum: int) -> int:
             )}
         )
     return number
+
+
+def _whole_number(value, field: str, maximum: int) -> int:
+    """0 to maximum ("" reads as 0)."""
+    text = str(value if value is not None else "").strip() or "0"
+    if not (text.isdigit() and int(text) <= maximum):
+        raise ValidationError({field: ValidationError(
+            "%s must be a whole number from 0 to %d." % (field, maximum),
+            code=SubscriptionErrorCode.INVALID.value)})
+    return int(text)
 
 
 def _choice(value, field: str, allowed) -> str:
@@ -243,6 +271,16 @@ def parse_settings(active: bool, configuration: List[Dict]) -> SubscriptionSetti
                               if not _as_bool(values[field])),
         trial_notice_days=_positive_int(values[Field.TRIAL_NOTICE_DAYS], Field.TRIAL_NOTICE_DAYS,
                                         MAX_TRIAL_NOTICE_DAYS),
+        retention_offer_months=_whole_number(values[Field.RETENTION_OFFER_MONTHS],
+                                             Field.RETENTION_OFFER_MONTHS, 120),
+        win_back_after_days=_whole_number(values[Field.WIN_BACK_AFTER_DAYS],
+                                          Field.WIN_BACK_AFTER_DAYS, 3650),
+        win_back_valid_days=_positive_int(values[Field.WIN_BACK_VALID_DAYS],
+                                          Field.WIN_BACK_VALID_DAYS, 365),
+        win_back_percent=_whole_number(values[Field.WIN_BACK_PERCENT], Field.WIN_BACK_PERCENT,
+                                       100),
+        win_back_renewals=_whole_number(values[Field.WIN_BACK_RENEWALS],
+                                        Field.WIN_BACK_RENEWALS, 120),
     )
 
 

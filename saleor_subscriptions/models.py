@@ -225,6 +225,11 @@ class EventType:
     CARD_EXPIRING = "card_expiring"
     TRIAL_ENDING = "trial_ending"  # the trial ends in a few days (services/reminders.py)
     RENEWAL_UPCOMING = "renewal_upcoming"  # the plan's renewal notice days before a renewal
+    RETENTION_OFFERED = "retention_offered"  # offers shown to a customer about to cancel
+    RETENTION_OFFER_ACCEPTED = "retention_offer_accepted"
+    RETENTION_OFFER_DECLINED = "retention_offer_declined"  # cancelled after seeing offers
+    WIN_BACK_OFFERED = "win_back_offered"
+    WIN_BACK_REDEEMED = "win_back_redeemed"
     DISCOUNT_GRANTED = "discount_granted"  # services/discounts.py
     DISCOUNT_ENDED = "discount_ended"
     FREE_PERIOD_GIVEN = "free_period_given"  # staff goodwill: billing pushed by whole cycles
@@ -436,6 +441,10 @@ class TrialUse(models.Model):
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
     )
+    # A claim: the checkout that passed the check before its order exists (services/trials.py).
+    # It counts until claimed_until; the subscription's start turns it into a use (None).
+    checkout_token = models.CharField(max_length=36, blank=True, default="", db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
 
@@ -445,6 +454,7 @@ from .discount_models import (  # noqa: E402,F401  (renewal discounts, voucher t
 )
 from .mrr_models import MetricsRollup, MrrMovement  # noqa: E402,F401  (the MRR ledger, registered with this app)
 from .notice_models import CustomerNotice  # noqa: E402,F401  (the e-mail notice ledger)
+from .offer_models import RetentionOffer, WinBackOffer  # noqa: E402,F401  (retention, win-back)
 from .stripe_webhook_models import StripeWebhookEvent  # noqa: E402,F401  (Stripe webhooks in)
 from .webhook_models import (  # noqa: E402,F401  (webhooks out, registered with this app)
     SubscriptionWebhook,

@@ -142,6 +142,34 @@ class SubscriptionsPlugin(BasePlugin):
             "help_text": "Send this e-mail (templates/templated_email/subscriptions/%s.email)."
             % kind,
         } for kind, field in NOTICE_FIELDS.items()},
+        Field.RETENTION_OFFER_MONTHS: {
+            "type": _STRING,
+            "label": Field.RETENTION_OFFER_MONTHS,
+            "help_text": "A subscription accepts at most one retention offer in this many "
+            "months (0-120; 0: no limit).",
+        },
+        Field.WIN_BACK_AFTER_DAYS: {
+            "type": _STRING,
+            "label": Field.WIN_BACK_AFTER_DAYS,
+            "help_text": "Days after a subscription ends until its former subscriber gets a "
+            "win-back code (0-3650; 0: no win-back offers).",
+        },
+        Field.WIN_BACK_VALID_DAYS: {
+            "type": _STRING,
+            "label": Field.WIN_BACK_VALID_DAYS,
+            "help_text": "How long a win-back code can be redeemed (1-365 days).",
+        },
+        Field.WIN_BACK_PERCENT: {
+            "type": _STRING,
+            "label": Field.WIN_BACK_PERCENT,
+            "help_text": "Percent off the renewals of a subscription brought back by a "
+            "win-back code (0-100; 0: the plan's price).",
+        },
+        Field.WIN_BACK_RENEWALS: {
+            "type": _STRING,
+            "label": Field.WIN_BACK_RENEWALS,
+            "help_text": "How many renewals the win-back discount lasts (0-120).",
+        },
     }
 
     @classmethod

@@ -84,3 +84,12 @@ def send_notices_task(now: Optional[str] = None) -> dict:
     counts = reminders.send_due_reminders(parse_now(now), settings)
     logger.info("Subscription notices: %s", counts)
     return counts
+
+
+@app.task(name="saleor_subscriptions.tasks.send_win_back_offers_task")
+def send_win_back_offers_task(now: Optional[str] = None) -> dict:
+    """Win-back codes for the subscriptions whose day has come (each once: services/win_back)."""
+    from .config import load_settings
+    from .services import win_back
+
+    return {"sent": win_back.send_due(parse_now(now), load_settings())}

@@ -15,7 +15,7 @@ from ..models import EventType
 #: parameters that hold primary keys, and the type of their global id
 GLOBAL_IDS = {"plan": "SubscriptionPlan", "from_plan": "SubscriptionPlan",
               "to_plan": "SubscriptionPlan", "order_id": "Order",
-              "discount": "SubscriptionDiscount"}
+              "discount": "SubscriptionDiscount", "offer": "SubscriptionRetentionOffer"}
 
 CUSTOMER_SAFE = frozenset(GLOBAL_IDS) | {
     "plan_name", "quantity", "trial_end", "cycle_index", "attempt", "attempts", "retry_at",
@@ -25,6 +25,7 @@ CUSTOMER_SAFE = frozenset(GLOBAL_IDS) | {
     "paid_cycles", "failures", "reason", "reason_text", "ends_at", "previous_last4", "last4",
     "changed", "refund_of_unused_time", "intro_price", "intro_cycles", "regular_price",
     "source", "name", "percent", "renewals", "renewals_used", "why", "voucher_code",
+    "kinds", "offered_reason", "win_back_code", "expires_at", "win_back",
 }
 #: events whose `reason` is raw detail rather than one of our reason codes
 RAW_REASON_EVENTS = {EventType.PARKED}

@@ -22,6 +22,7 @@ from .mutations.discounts import (
 from .mutations.lifecycle import (
     SubscriptionAddressUpdate,
     SubscriptionCancel,
+    SubscriptionCancelReasonEnum,
     SubscriptionCancelUndo,
     SubscriptionChangePlan,
     SubscriptionChangePlanCancel,
@@ -46,6 +47,15 @@ from .mutations.plans import (
 )
 from .mutations.price_changes import SubscriptionPlanMigrateSubscribers
 from .mutations.renewals import SubscriptionRelease, SubscriptionRenewNow, SubscriptionRetryPayment
+from .mutations.retention import (
+    SubscriptionCancellationOffers,
+    SubscriptionRetentionOffer,
+    SubscriptionRetentionOfferAccept,
+    SubscriptionRetentionOfferArchive,
+    SubscriptionRetentionOfferCreate,
+    resolve_cancellation_offers,
+    resolve_store_offers,
+)
 from .mutations.voucher_terms import (
     SubscriptionVoucherTerms,
     SubscriptionVoucherTermsSet,
@@ -58,6 +68,7 @@ from .mutations.webhooks import (
     SubscriptionWebhookUpdate,
     resolve_subscription_webhooks,
 )
+from .mutations.win_back import SubscriptionWinBackRedeem
 from .sorters import SubscriptionSortingInput
 from .subscription_metrics import resolve_subscription_metrics, subscription_metrics_field
 from .types import CheckoutLineSubscriptionPlan, CustomerSubscription, SubscriptionPlan
@@ -176,6 +187,28 @@ class SubscriptionQueries(graphene.ObjectType):
         "for MANAGE_ORDERS.",
     )
 
+    subscription_cancellation_offers = graphene.Field(
+        SubscriptionCancellationOffers,
+        id=graphene.ID(required=True),
+        reason=SubscriptionCancelReasonEnum(required=True),
+        description="Before cancelling: the retention offers the store makes for this reason "
+        "that this subscription may take now (accept one with subscriptionRetentionOfferAccept, "
+        "or cancel). The subscription's owner only.",
+    )
+    subscription_retention_offers = graphene.List(
+        graphene.NonNull(SubscriptionRetentionOffer),
+        include_archived=graphene.Boolean(default_value=False),
+        description="The store's retention offers, for MANAGE_ORDERS.",
+    )
+
+    @staticmethod
+    def resolve_subscription_cancellation_offers(_root, info, id, reason):
+        return resolve_cancellation_offers(info, id, reason)
+
+    @staticmethod
+    def resolve_subscription_retention_offers(_root, info, include_archived=False):
+        return resolve_store_offers(info, include_archived)
+
     @staticmethod
     def resolve_subscription_mrr(_root, info, **data):
         return resolve_subscription_mrr(info, **data)
@@ -287,6 +320,10 @@ class SubscriptionMutations(graphene.ObjectType):
     subscription_change_plan_cancel = SubscriptionChangePlanCancel.Field()
     subscription_refund = SubscriptionRefund.Field()
     subscription_manage_links_revoke = SubscriptionManageLinksRevoke.Field()
+    subscription_retention_offer_accept = SubscriptionRetentionOfferAccept.Field()
+    subscription_retention_offer_create = SubscriptionRetentionOfferCreate.Field()
+    subscription_retention_offer_archive = SubscriptionRetentionOfferArchive.Field()
+    subscription_win_back_redeem = SubscriptionWinBackRedeem.Field()
     checkout_line_subscription_plan_set = CheckoutLineSubscriptionPlanSet.Field()
     subscription_plan_create = SubscriptionPlanCreate.Field()
     subscription_plan_update = SubscriptionPlanUpdate.Field()

@@ -69,4 +69,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=int(
             os.environ.get("SUBSCRIPTIONS_WEBHOOK_SWEEP_SECONDS", "30"))),
     },
+    # Win-back codes for subscriptions cancelled the configured number of days ago.
+    "subscriptions-win-back": {
+        "task": "saleor_subscriptions.tasks.send_win_back_offers_task",
+        "schedule": timedelta(hours=1),
+    },
 }

@@ -121,3 +121,22 @@ def send_card_notice(subscription_pk: int, kind: str) -> None:
                    card_exp_year=subscription.card_exp_year)
     send_templated_mail(template_name=CARD_NOTICE_TEMPLATE, recipient_list=[recipient],
                         context=context, **send_kwargs)
+WIN_BACK_TEMPLATE = "subscriptions/win_back"
+
+
+@app.task(name="saleor_subscriptions.emails.send_win_back_email")
+def send_win_back_email(recipient: str, details: dict) -> None:
+    """The former subscriber's win-back code and its terms."""
+    send_kwargs, context = get_email_context()
+    context.update(details)
+    context["expires_on"] = _day(parse_datetime(details["expires_at"]))
+    send_templated_mail(template_name=WIN_BACK_TEMPLATE, recipient_list=[recipient],
+                        context=context, **send_kwargs)
+
+
+def schedule_win_back_email(recipient: str, *, plan_name: str, code: str, expires_at: datetime,
+                            percent, renewals: int) -> None:
+    """Sent once the offer is committed (never for a rolled-back one)."""
+    details = {"plan_name": plan_name, "code": code, "expires_at": expires_at.isoformat(),
+               "percent": str(percent.normalize()) if percent else "", "renewals": renewals}
+    transaction.on_commit(lambda: send_win_back_email.delay(recipient, details))

@@ -239,7 +239,7 @@ class Metrics:
             dunning_recovery_rate=self._transition_rate("past_due", "active", whole),
             retention_offer_save_rate=m.ratio(
                 self._counts_in("event:retention_offer_accepted", whole),
-                self._counts_in("event:retention_offer_presented", whole)),
+                self._counts_in("event:retention_offered", whole)),
         )
 
     def _transition_rate(self, source: str, target: str, bucket: m.Bucket) -> Optional[Decimal]:

@@ -18,7 +18,7 @@ store's totals, so a query for every plan reads one row per measure and day):
 from django.db import connection, transaction
 
 ADVISORY_LOCK_KEY = 0x5B5C_0013
-COUNTED_EVENT_TYPES = ("retention_offer_presented", "retention_offer_accepted")
+COUNTED_EVENT_TYPES = ("retention_offered", "retention_offer_accepted")
 
 _INSERT = """
 INSERT INTO saleor_subscriptions_metricsrollup (day, currency, plan_id, measure, cohort, count,

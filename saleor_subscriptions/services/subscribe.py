@@ -127,5 +127,5 @@ def _start(order, line, card, now: datetime) -> Subscription:
     if trial:
         record_event(subscription, EventType.TRIAL_STARTED, trial_end=anchor,
                      amount=Money(plan.signup_fee_amount, plan.currency), **actor)
-        record_trial(subscription, card.fingerprint)
+        record_trial(subscription, card.fingerprint, order.checkout_token)
     return subscription

@@ -7,9 +7,11 @@ trial subscription starts; a checkout whose trial matches one is refused before 
 account and e-mail in `preprocess_order_creation` (before Saleor calls the gateway), the card in
 the gateway, once Stripe told it the card's fingerprint and before anything is charged.
 """
+from datetime import datetime, timedelta, timezone
 from typing import Iterable, Optional
 
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Q
 
 from ..config import TRIALS_ONE
@@ -21,6 +23,11 @@ TRIAL_USED_MESSAGE = ("You have already had a free trial: choose a plan without 
 ONE_TRIAL_MESSAGE = "A checkout can start one free trial: buy the other plans without a trial."
 #: mailboxes that ignore dots in the local part (a.b@gmail.com is ab@gmail.com)
 DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+#: How long a checkout's claim on a trial holds without its order (a payment that failed leaves
+#: one behind: the same checkout may try again at once, another one after this).
+CLAIM_HOLDS = timedelta(minutes=15)
+#: pg_advisory_xact_lock(namespace, key) namespace of the per-customer trial locks
+_TRIAL_LOCK_NAMESPACE = 7310
 
 
 def normalise_email(email: Optional[str]) -> str:
@@ -42,8 +49,19 @@ def _limited(settings) -> bool:
     return getattr(settings, "trials_per_customer", "") == TRIALS_ONE
 
 
-def trial_used(user=None, emails: Iterable[Optional[str]] = (), card_fingerprint: str = "") -> bool:
-    """Whether any of the account, the e-mail addresses or the card has had a free trial."""
+def trial_used(user=None, emails: Iterable[Optional[str]] = (), card_fingerprint: str = "",
+               checkout_token: str = "") -> bool:
+    """Whether any of the account, the e-mail addresses or the card has had a free trial, or
+    another checkout holds a claim on one."""
+    match = _customer_match(user, emails, card_fingerprint)
+    holding = Q(claimed_until__isnull=True) | Q(claimed_until__gt=datetime.now(timezone.utc))
+    found = TrialUse.objects.filter(match).filter(holding)
+    if checkout_token:
+        found = found.exclude(checkout_token=checkout_token, subscription__isnull=True)
+    return found.exists()
+
+
+def _customer_match(user, emails, card_fingerprint) -> Q:
     match = Q(pk__in=[])
     if user is not None and user.pk:
         match |= Q(user_id=user.pk)
@@ -53,7 +71,7 @@ def trial_used(user=None, emails: Iterable[Optional[str]] = (), card_fingerprint
         match |= Q(email__in=normalised)
     if card_fingerprint:
         match |= Q(card_fingerprint=card_fingerprint)
-    return TrialUse.objects.filter(match).exists()
+    return match
 
 
 def trial_available(plan: SubscriptionPlan, settings, user=None, email: Optional[str] = None
@@ -84,8 +102,28 @@ def check_checkout(checkout, plans: Iterable[SubscriptionPlan], settings) -> Non
     if len(trials) > 1:
         raise refuse(ONE_TRIAL_MESSAGE)
     user = checkout.user
-    if trial_used(user, [checkout.email, user.email if user is not None else None]):
-        raise refuse(TRIAL_USED_MESSAGE)
+    emails = [checkout.email, user.email if user is not None else None]
+    token = str(checkout.token)
+    with transaction.atomic():
+        # Two checkouts of one customer completing at once: the second waits here for the
+        # first's claim, then sees it.
+        _lock_customer(user, emails)
+        if trial_used(user, emails, checkout_token=token):
+            raise refuse(TRIAL_USED_MESSAGE)
+        TrialUse.objects.filter(checkout_token=token, subscription__isnull=True).delete()
+        TrialUse.objects.create(user=user, email=normalise_email(checkout.email),
+                                checkout_token=token,
+                                claimed_until=datetime.now(timezone.utc) + CLAIM_HOLDS)
+
+
+def _lock_customer(user, emails) -> None:
+    keys = {"email:%s" % normalise_email(email) for email in emails if email}
+    if user is not None and user.pk:
+        keys.add("user:%s" % user.pk)
+    with connection.cursor() as cursor:
+        for key in sorted(keys):  # one order for everyone: no deadlock
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                           [_TRIAL_LOCK_NAMESPACE, key])
 
 
 def card_refusal(plans: Iterable[SubscriptionPlan], settings, card_fingerprint: str
@@ -98,10 +136,13 @@ def card_refusal(plans: Iterable[SubscriptionPlan], settings, card_fingerprint: 
     return None
 
 
-def record_trial(subscription: Subscription, card_fingerprint: str = "") -> TrialUse:
+def record_trial(subscription: Subscription, card_fingerprint: str = "",
+                 checkout_token: str = "") -> TrialUse:
     """Called in the transaction that starts a trial subscription (whatever the setting, so
-    switching to one later knows who had one)."""
-    return TrialUse.objects.create(
+    switching to one later knows who had one); the checkout's claim becomes this use."""
+    if checkout_token:
+        TrialUse.objects.filter(checkout_token=checkout_token, subscription__isnull=True).delete()
+    return TrialUse.objects.create(checkout_token=checkout_token or "",
         user=subscription.user, email=normalise_email(subscription.email),
         card_fingerprint=card_fingerprint or "", subscription=subscription,
         created_at=subscription.created_at)

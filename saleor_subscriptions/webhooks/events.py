@@ -20,7 +20,8 @@ class WebhookEventType:
     CANCELLED = "subscription_cancelled"
     EXPIRED = "subscription_expired"
     REACTIVATED = "subscription_reactivated"
-    OFFER_ACCEPTED = "subscription_offer_accepted"  # not yet emitted
+    OFFER_ACCEPTED = "subscription_offer_accepted"  # a retention offer instead of cancelling
+    WIN_BACK_OFFERED = "subscription_win_back_offered"  # data.win_back_code: the code
 
     CHOICES = [
         (value, value.replace("_", " ").capitalize())
@@ -29,7 +30,7 @@ class WebhookEventType:
     ]
 
 
-NOT_YET_EMITTED = frozenset({WebhookEventType.OFFER_ACCEPTED})
+NOT_YET_EMITTED = frozenset()
 
 #: history row type -> the webhook event it is
 BY_HISTORY_TYPE = {
@@ -47,6 +48,8 @@ BY_HISTORY_TYPE = {
     EventType.CANCELLED: WebhookEventType.CANCELLED,
     EventType.EXPIRED: WebhookEventType.EXPIRED,
     EventType.REACTIVATED: WebhookEventType.REACTIVATED,
+    EventType.RETENTION_OFFER_ACCEPTED: WebhookEventType.OFFER_ACCEPTED,
+    EventType.WIN_BACK_OFFERED: WebhookEventType.WIN_BACK_OFFERED,
 }
 
 PAST_DUE = "past_due"

@@ -8,7 +8,8 @@ from graphql_relay import to_global_id
 VERSION = 1
 #: event parameters that hold primary keys, and the type of their global id
 GLOBAL_IDS = {"plan": "SubscriptionPlan", "from_plan": "SubscriptionPlan",
-              "to_plan": "SubscriptionPlan", "order_id": "Order"}
+              "to_plan": "SubscriptionPlan", "order_id": "Order",
+              "offer": "SubscriptionRetentionOffer"}
 
 
 def _gid(type_name: str, pk: Optional[int]) -> Optional[str]:

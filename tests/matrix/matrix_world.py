@@ -16,9 +16,11 @@ from saleor_subscriptions.discount_models import (
 )
 from saleor_subscriptions.models import (
     CheckoutLinePlan,
+    RetentionOffer,
     Subscription,
     SubscriptionEvent,
     SubscriptionPlan,
+    WinBackOffer,
 )
 from saleor_subscriptions.services.discounts import grant_discount
 from saleor_subscriptions.testing import renewal_factories as rf
@@ -81,6 +83,8 @@ def snapshot():
         SubscriptionEvent.objects.count(),
         list(CheckoutLinePlan.objects.order_by("pk").values_list("pk", "plan_id")),
         Order.objects.count(),
+        list(RetentionOffer.objects.order_by("pk").values_list("pk", "is_active")),
+        list(WinBackOffer.objects.order_by("pk").values_list("pk", "redeemed_at")),
         list(SubscriptionDiscount.objects.order_by("pk").values_list(
             "percent", "amount", "renewals_left", "ended_at")),
         list(SubscriptionVoucherTerms.objects.order_by("pk").values_list(
@@ -145,6 +149,8 @@ def build(localstripe) -> World:
         checkout=checkout["id"],
         line=checkout["lines"][0]["id"],
         order=Node.to_global_id("Order", 10 ** 6),
+        offer=Node.to_global_id("SubscriptionRetentionOffer", RetentionOffer.objects.create(
+            reason="too_expensive", kind="skip").pk),
         discount=Node.to_global_id("SubscriptionDiscount", discount.pk),
         voucher=Node.to_global_id("Voucher", voucher.pk),
     )

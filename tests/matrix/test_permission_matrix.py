@@ -15,7 +15,7 @@ from typing import Callable, FrozenSet, Optional
 import pytest
 from matrix_world import CHECKOUTS, DISCOUNTS, ORDERS, PRODUCTS, fields_of_ours, snapshot
 
-from saleor_subscriptions.models import Subscription, SubscriptionPlan
+from saleor_subscriptions.models import Subscription, SubscriptionPlan, WinBackOffer
 
 REQUESTERS = ("anonymous", "owner", "other customer", "staff without", "staff with",
               "app without", "app with")
@@ -25,7 +25,7 @@ STAFF = frozenset({"staff with", "app with"})
 OWNER = frozenset({"owner"})
 VARIABLE_TYPES = {"sub": "ID!", "plan": "ID!", "cheap": "ID!", "spare": "ID!", "tea": "ID!",
                   "variant": "ID!", "checkout": "ID!", "line": "ID!", "order": "ID!",
-                  "manage": "String!", "discount": "ID!", "voucher": "ID!"}
+                  "manage": "String!", "offer": "ID!", "discount": "ID!", "voucher": "ID!"}
 NOW = datetime.now(timezone.utc)
 
 
@@ -39,6 +39,15 @@ def _manage_link(world):
     from saleor_subscriptions.services.manage_links import make_token
 
     world.ids["manage"] = make_token(world.subscription(), NOW)
+
+
+def _win_back_code(world):
+    Subscription.objects.filter(pk=world.subscription_pk).update(
+        status="cancelled", next_billing_at=None, ended_at=NOW - timedelta(days=20),
+        cancelled_at=NOW - timedelta(days=20))
+    WinBackOffer.objects.create(subscription_id=world.subscription_pk,
+                                ended_at=NOW - timedelta(days=20), code="matrix-win-back",
+                                expires_at=NOW + timedelta(days=5))
 
 
 def _archive_spare(world):
@@ -110,6 +119,22 @@ OPS = [
     Op("customerSubscription", "(id: $sub) { id }", OWNER_OR_STAFF, ORDERS,
        seen=lambda data, world: data is not None),
     Op("mySubscriptions", "(first: 5) { edges { node { id } } }", OWNER, None, seen=listed("sub")),
+    # -- retention offers and win-back: the subscription's owner only ------------------------
+    Op("subscriptionCancellationOffers",
+       "(id: $sub, reason: TOO_EXPENSIVE) { offers { id kind } %s }" % ERR, OWNER, ORDERS,
+       seen=lambda data, world: data is not None and [o["id"] for o in data["offers"]] == [
+           world.ids["offer"]]),
+    Op("subscriptionRetentionOfferAccept",
+       "(id: $sub, offerId: $offer, reason: TOO_EXPENSIVE) { %s }" % SUB, OWNER, ORDERS),
+    Op("subscriptionWinBackRedeem", '(code: "matrix-win-back") { %s }' % SUB, OWNER, ORDERS,
+       _win_back_code),
+    Op("subscriptionRetentionOffers", "{ id kind }", STAFF, ORDERS,
+       seen=lambda data, world: bool(data)),
+    Op("subscriptionRetentionOfferCreate",
+       "(input: {reason: NOT_USING, kind: PAUSE, cycles: 1}) { offer { id } %s }" % ERR, STAFF,
+       ORDERS),
+    Op("subscriptionRetentionOfferArchive", "(id: $offer) { offer { id } %s }" % ERR, STAFF,
+       ORDERS),
     # -- staff tools and renewal operations (MANAGE_ORDERS) ----------------------------------
     Op("subscriptionNextBillingDateUpdate", '(id: $sub, date: "%s") { %s }' % (DATE, SUB),
        STAFF, ORDERS),
@@ -183,7 +208,7 @@ def _permission_error(body) -> bool:
 
 
 def _access_refusal(payload) -> bool:
-    return any(error["code"] == "NOT_FOUND" and error["field"] in ("id", "checkoutId")
+    return any(error["code"] == "NOT_FOUND" and error["field"] in ("id", "checkoutId", "code")
                for error in payload.get("subscriptionErrors") or [])
 
 

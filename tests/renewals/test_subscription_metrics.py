@@ -222,7 +222,7 @@ def test_other_currencies_are_apart(shop, staff_api):
 
 def test_retention_offer_save_rate_counts_offer_events(shop, staff_api):
     a = Subscription.objects.order_by("pk").first()
-    for kind in ("retention_offer_presented", "retention_offer_presented",
+    for kind in ("retention_offered", "retention_offered",
                  "retention_offer_accepted"):
         record_event(a, kind, date=utc(2028, 3, 5, 10))
     summary = metrics(staff_api, "2028-03-01", "2028-03-31")["summary"]

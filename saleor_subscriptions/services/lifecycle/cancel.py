@@ -44,6 +44,9 @@ def _cancel(subscription_id, actor, now, immediately, reason, reason_text) -> Su
     if reason not in REASONS:
         raise refuse("Unknown reason %r." % reason, field="reason")
     subscription.cancel_reason, subscription.cancel_reason_text = reason, reason_text
+    from ..retention import record_declined
+
+    record_declined(subscription, reason, actor, now)  # offers were shown, and turned down
     if not immediately:
         if subscription.cancel_at_period_end:
             raise refuse("The subscription is already set to end on %s."
@@ -108,6 +111,32 @@ def reactivate(subscription_id: int, actor: Actor, now: datetime) -> Subscriptio
     record_event(subscription, EventType.REACTIVATED, date=now,
                  next_billing_at=subscription.next_billing_at,
                  charged_now=refunded_until is not None, **actor.event_fields())
+    return subscription
+
+
+def restart(subscription: Subscription, actor: Actor, now: datetime, plan=None,
+            **parameters) -> Subscription:
+    """A cancelled subscription whose paid period is over comes back (a win-back; the caller
+    holds the row lock): on `plan` (same family) or its own, with a new period from now on a new
+    anchor, due at once — charged by the renewal run, or at once by the caller."""
+    from .. import plans
+    from ..discounts import on_plan_change
+
+    ensure_transition(subscription.status, Status.ACTIVE)
+    if plan is not None and plan.pk != subscription.plan_id:
+        subscription.plan, subscription.variant_id = plan, plan.variant_id
+        subscription.unit_price_amount = plans.plan_unit_price(plan).amount
+        on_plan_change(subscription, now, actor)  # discounts that do not follow the plan end
+    subscription.status = Status.ACTIVE.value
+    subscription.cancelled_at = subscription.ended_at = None
+    subscription.cancel_reason = subscription.cancel_reason_text = ""
+    subscription.cancel_at_period_end = False
+    subscription.scheduled_plan = subscription.scheduled_quantity = None
+    subscription.anchor_at = subscription.next_billing_at = now
+    subscription.save()
+    record_event(subscription, EventType.REACTIVATED, date=now, next_billing_at=now,
+                 charged_now=True, plan=subscription.plan_id, **parameters,
+                 **actor.event_fields())
     return subscription
 
 

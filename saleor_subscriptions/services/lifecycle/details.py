@@ -25,29 +25,44 @@ def change_card(subscription_id: int, actor: Actor, now: datetime, settings,
         raise refuse("The subscription has ended.")
     if charge_in_flight(subscription_id):  # checked again under the lock; spares Stripe a call
         raise in_flight_refusal()
-    try:
-        card = save_card_for_off_session(stripe_client.from_settings(settings),
-                                         subscription.customer_reference, payment_method_id)
-    except CardNotSaved as error:
-        raise refuse(error.message, SubscriptionErrorCode.PAYMENT_ERROR, field="payment_method_id")
-    except stripe.error.StripeError as error:
-        raise refuse("Stripe refused the card: %s" % (error.user_message or error),
-                     SubscriptionErrorCode.PAYMENT_ERROR, field="payment_method_id")
+    card = save_card(subscription, settings, payment_method_id)
     with transaction.atomic():
         subscription = lock(subscription_id)
-        previous = subscription.card_last4
-        subscription.payment_method_reference = payment_method_id
-        subscription.card_brand, subscription.card_last4 = card.brand, card.last4
-        subscription.card_exp_month, subscription.card_exp_year = card.exp_month, card.exp_year
-        subscription.save()
-        record_event(subscription, EventType.PAYMENT_METHOD_CHANGED, date=now,
-                     previous_last4=previous, last4=card.last4, **actor.event_fields())
+        use_card(subscription, payment_method_id, card, actor, now)
     if subscription.status == Status.PAST_DUE.value:
         from ..renewals import renew_subscription
 
         renew_subscription(subscription.pk, now, force=True)
         subscription.refresh_from_db()
     return subscription
+
+
+def save_card(subscription: Subscription, settings, payment_method_id: str):
+    """The card saved on the subscription's Stripe customer for off-session charges (before any
+    row lock: a Stripe call); refused with PAYMENT_ERROR."""
+    if not payment_method_id.startswith("pm_"):
+        raise refuse("Give a Stripe PaymentMethod id (pm_...).", SubscriptionErrorCode.INVALID,
+                     field="payment_method_id")
+    try:
+        return save_card_for_off_session(stripe_client.from_settings(settings),
+                                         subscription.customer_reference, payment_method_id)
+    except CardNotSaved as error:
+        raise refuse(error.message, SubscriptionErrorCode.PAYMENT_ERROR, field="payment_method_id")
+    except stripe.error.StripeError as error:
+        raise refuse("Stripe refused the card: %s" % (error.user_message or error),
+                     SubscriptionErrorCode.PAYMENT_ERROR, field="payment_method_id")
+
+
+def use_card(subscription: Subscription, payment_method_id: str, card, actor: Actor,
+             now: datetime) -> None:
+    """Under the row lock: renewals charge this card from now on."""
+    previous = subscription.card_last4
+    subscription.payment_method_reference = payment_method_id
+    subscription.card_brand, subscription.card_last4 = card.brand, card.last4
+    subscription.card_exp_month, subscription.card_exp_year = card.exp_month, card.exp_year
+    subscription.save()
+    record_event(subscription, EventType.PAYMENT_METHOD_CHANGED, date=now,
+                 previous_last4=previous, last4=card.last4, **actor.event_fields())
 
 
 @transaction.atomic
