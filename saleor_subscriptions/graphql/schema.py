@@ -191,9 +191,11 @@ class SubscriptionQueries(graphene.ObjectType):
         SubscriptionCancellationOffers,
         id=graphene.ID(required=True),
         reason=SubscriptionCancelReasonEnum(required=True),
+        manage_token=graphene.String(
+            description="The token of the subscription's manage link, instead of signing in."),
         description="Before cancelling: the retention offers the store makes for this reason "
         "that this subscription may take now (accept one with subscriptionRetentionOfferAccept, "
-        "or cancel). The subscription's owner only.",
+        "or cancel). The subscription's owner only (signed in, or with its manage link).",
     )
     subscription_retention_offers = graphene.List(
         graphene.NonNull(SubscriptionRetentionOffer),
@@ -202,8 +204,8 @@ class SubscriptionQueries(graphene.ObjectType):
     )
 
     @staticmethod
-    def resolve_subscription_cancellation_offers(_root, info, id, reason):
-        return resolve_cancellation_offers(info, id, reason)
+    def resolve_subscription_cancellation_offers(_root, info, id, reason, manage_token=None):
+        return resolve_cancellation_offers(info, id, reason, manage_token)
 
     @staticmethod
     def resolve_subscription_retention_offers(_root, info, include_archived=False):

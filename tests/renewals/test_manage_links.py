@@ -176,3 +176,43 @@ def test_customer_emails_carry_a_working_manage_link(renewal, api, mailoutbox):
     shown = api.execute(BY_TOKEN, {"token": token})["subscriptionByManageToken"]
     assert shown["subscription"]["id"] == gid(subscription)
     assert shown["subscription"]["status"] == "PAST_DUE"
+
+
+OFFERS_BY_LINK = """
+query($id: ID!, $token: String) {
+  subscriptionCancellationOffers(id: $id, reason: NOT_USING, manageToken: $token) {
+    offers { id kind } subscriptionErrors { field code } } }"""
+ACCEPT_BY_LINK = """
+mutation($id: ID!, $token: String, $offer: ID!) {
+  subscriptionRetentionOfferAccept(id: $id, manageToken: $token, offerId: $offer,
+                                   reason: NOT_USING) {
+    subscription { status events { type actorType } } subscriptionErrors { field code } } }"""
+
+
+def test_a_guest_gets_and_takes_a_retention_offer_with_the_link(renewal, api):
+    subscription = guest_subscription(renewal)
+    other = guest_subscription(renewal)
+    offer = renewal.staff_api.mutate("""
+      mutation { subscriptionRetentionOfferCreate(input: {reason: NOT_USING, kind: SKIP}) {
+        offer { id } subscriptionErrors { code } } }""")["offer"]["id"]
+    token = token_for(subscription)
+
+    shown = api.execute(OFFERS_BY_LINK, {"id": gid(subscription), "token": token})[
+        "subscriptionCancellationOffers"]
+    assert shown == {"offers": [{"id": offer, "kind": "SKIP"}], "subscriptionErrors": []}
+    unsigned = api.execute(OFFERS_BY_LINK, {"id": gid(subscription), "token": None})[
+        "subscriptionCancellationOffers"]
+    assert unsigned["offers"] == [] and unsigned["subscriptionErrors"][0]["code"] == "NOT_FOUND"
+    before = snapshot(other)
+    foreign = api.execute(ACCEPT_BY_LINK, {"id": gid(other), "token": token, "offer": offer})[
+        "subscriptionRetentionOfferAccept"]
+    assert foreign["subscriptionErrors"] == [{"field": "id", "code": "NOT_FOUND"}]
+    assert snapshot(other) == before
+
+    taken = api.execute(ACCEPT_BY_LINK, {"id": gid(subscription), "token": token,
+                                         "offer": offer})["subscriptionRetentionOfferAccept"]
+
+    assert taken["subscriptionErrors"] == []
+    assert taken["subscription"]["status"] == "ACTIVE"
+    events = [event["type"] for event in taken["subscription"]["events"]]
+    assert "RETENTION_OFFER_ACCEPTED" in events and "CANCELLED" not in events

@@ -64,9 +64,12 @@ class SubscriptionCancellationOffers(graphene.ObjectType):
         description = "The retention offers a subscription may get for a cancellation reason."
 
 
-def _owned_subscription(context, global_id):
-    """The caller's own subscription (retention offers are the customer's choice): anyone
-    else's, staff included, answers NOT_FOUND."""
+def _owned_subscription(context, global_id, manage_token=None):
+    """The caller's own subscription (retention offers are the customer's choice), or the one a
+    manage link names for whoever holds it: anyone else's, staff included, answers NOT_FOUND."""
+    if manage_token is not None:
+        return permissions.get_subscription_or_error(context, global_id,
+                                                     manage_token=manage_token)
     subscription = permissions.get_subscription_or_error(context, global_id)
     user = context.user
     if not user.is_authenticated or subscription.user_id != user.pk:
@@ -74,11 +77,11 @@ def _owned_subscription(context, global_id):
     return subscription
 
 
-def resolve_cancellation_offers(info, id, reason):
+def resolve_cancellation_offers(info, id, reason, manage_token=None):
     empty = {"offers": [], "downgrade_plans": []}
     try:
         settings = require_active()
-        subscription = _owned_subscription(info.context, id)
+        subscription = _owned_subscription(info.context, id, manage_token)
         now = datetime.now(timezone.utc)
         offers = retention.offers_for(subscription, reason, now, settings)
     except ValidationError as error:
@@ -110,12 +113,12 @@ class SubscriptionRetentionOfferAccept(_LifecycleMutation):
 
     Meta = _meta("Take a retention offer instead of cancelling: it is applied (discount, "
                  "skipped renewal, pause or downgrade) and the subscription stays. The "
-                 "subscription's owner only.")
+                 "subscription's owner only (signed in, or with the subscription's manage link).")
 
     @classmethod
     def perform_mutation(cls, _root, info, **data):
         settings = require_active()
-        subscription = _owned_subscription(info.context, data["id"])
+        subscription = _owned_subscription(info.context, data["id"], data.get("manage_token"))
         offer = RetentionOffer.objects.filter(
             pk=pk_or_error(data["offer_id"], OFFER_TYPE, "offer_id")).first()
         if offer is None:
