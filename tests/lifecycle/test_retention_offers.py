@@ -4,7 +4,6 @@ cancels anyway (declined); eligibility refusals and bad input change nothing."""
 import graphene
 import pytest
 from freezegun import freeze_time
-from webhook_api import create_app, create_webhook
 
 from saleor_subscriptions.models import (
     AttemptStatus,
@@ -14,6 +13,7 @@ from saleor_subscriptions.models import (
     WebhookDelivery,
 )
 from saleor_subscriptions.testing.factories import create_plan
+from saleor_subscriptions.testing.webhook_api import create_app, create_webhook
 
 ERRORS = "subscriptionErrors { field message code }"
 CREATE = """

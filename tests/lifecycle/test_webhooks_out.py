@@ -5,11 +5,11 @@ from datetime import timedelta
 import graphene
 import pytest
 from django.utils import timezone
-from webhook_api import REDELIVER, WEBHOOKS, create_app, create_webhook
 
 from saleor_subscriptions.services import webhook_outbox
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing.factories import create_plan, create_subscription
+from saleor_subscriptions.testing.webhook_api import REDELIVER, WEBHOOKS, create_app, create_webhook
 from saleor_subscriptions.testing.webhook_receiver import WebhookReceiver
 from saleor_subscriptions.webhook_models import WebhookDelivery
 

@@ -4,7 +4,14 @@ import json
 import pytest
 from django.db import transaction
 from graphene import Node
-from webhook_api import (
+
+from saleor_subscriptions.models import EventType
+from saleor_subscriptions.services.events import record_event
+from saleor_subscriptions.testing import renewal_factories as rf
+from saleor_subscriptions.testing.client import ApiClient
+from saleor_subscriptions.testing.factories import create_plan, create_subscription
+from saleor_subscriptions.testing.users import create_user, login
+from saleor_subscriptions.testing.webhook_api import (
     REDELIVER,
     WEBHOOK_CREATE,
     WEBHOOK_DELETE,
@@ -13,13 +20,6 @@ from webhook_api import (
     create_app,
     create_webhook,
 )
-
-from saleor_subscriptions.models import EventType
-from saleor_subscriptions.services.events import record_event
-from saleor_subscriptions.testing import renewal_factories as rf
-from saleor_subscriptions.testing.client import ApiClient
-from saleor_subscriptions.testing.factories import create_plan, create_subscription
-from saleor_subscriptions.testing.users import create_user, login
 from saleor_subscriptions.webhook_models import SubscriptionWebhook, WebhookDelivery
 
 URL = "https://crm.example.com/hooks/subscriptions"

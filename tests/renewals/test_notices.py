@@ -17,6 +17,7 @@ from saleor_subscriptions.saleor_adapter.notice_emails import send_notice
 from saleor_subscriptions.services import notices, reminders, webhook_outbox
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing.renewal_factories import utc
+from saleor_subscriptions.testing.webhook_api import create_app, create_webhook
 from saleor_subscriptions.testing.webhook_receiver import WebhookReceiver
 from saleor_subscriptions.webhooks.events import webhook_events_for
 
@@ -237,24 +238,12 @@ def test_a_failed_send_is_recorded_and_not_repeated(renewal, mailoutbox, setting
     assert mailoutbox == []
 
 
-APP_CREATE = """
-mutation($input: AppInput!) {
-  appCreate(input: $input) { authToken app { id } appErrors { field message code } }
-}"""
-WEBHOOK_CREATE = """
-mutation($input: SubscriptionWebhookCreateInput!) {
-  subscriptionWebhookCreate(input: $input) { secret subscriptionErrors { field code } }
-}"""
-
-
 def test_a_receiver_gets_renewal_upcoming_and_trial_ending_once_signed(renewal, staff_api):
     receiver = WebhookReceiver()
     try:
-        app = staff_api.mutate(APP_CREATE, {"input": {
-            "name": "CRM", "isActive": True, "permissions": ["MANAGE_ORDERS"]}})["app"]["id"]
-        secret = staff_api.mutate(WEBHOOK_CREATE, {"input": {
-            "appId": app, "targetUrl": receiver.url, "events": [
-                "SUBSCRIPTION_RENEWAL_UPCOMING", "SUBSCRIPTION_TRIAL_ENDING"]}})["secret"]
+        _app, crm = create_app(staff_api, "CRM")
+        secret = create_webhook(crm, receiver.url, [
+            "SUBSCRIPTION_RENEWAL_UPCOMING", "SUBSCRIPTION_TRIAL_ENDING"])["secret"]
         renewal.subscription(plan=yearly(renewal))
         renewal.subscription(plan=renewal.plan(trial_days=365), start=utc(2028, 1, 25, 10),
                              trial_end=utc(2029, 1, 22, 10))

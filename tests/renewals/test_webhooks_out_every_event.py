@@ -13,18 +13,11 @@ from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing import storefront
 from saleor_subscriptions.testing.client import ApiClient
 from saleor_subscriptions.testing.users import login
+from saleor_subscriptions.testing.webhook_api import create_app, create_webhook
 from saleor_subscriptions.testing.webhook_receiver import WebhookReceiver
 from saleor_subscriptions.webhooks.events import all_event_types
 
 KEY = "sk_test_subscriptions"
-APP_CREATE = """
-mutation($input: AppInput!) {
-  appCreate(input: $input) { authToken app { id } appErrors { field message code } }
-}"""
-WEBHOOK_CREATE = """
-mutation($input: SubscriptionWebhookCreateInput!) {
-  subscriptionWebhookCreate(input: $input) { secret subscriptionErrors { field code } }
-}"""
 CANCEL = """mutation($id: ID!, $now: Boolean) { subscriptionCancel(id: $id, immediately: $now,
   reason: TOO_EXPENSIVE) { subscriptionErrors { field code message } } }"""
 SIMPLE = """mutation($id: ID!) { %s(id: $id) { subscriptionErrors { field code message } } }"""
@@ -57,11 +50,10 @@ def payment_method(renewal, number=rf.GOOD_CARD):
 
 
 def subscribe_app(staff_api, receiver):
-    payload = staff_api.mutate(APP_CREATE, {"input": {
-        "name": "CRM", "isActive": True, "permissions": ["MANAGE_ORDERS"]}})
+    """An App subscribed to every lifecycle event; its webhook's secret."""
+    _app, crm = create_app(staff_api, "CRM")
     events = sorted(value.upper() for value in all_event_types())
-    return staff_api.mutate(WEBHOOK_CREATE, {"input": {
-        "appId": payload["app"]["id"], "targetUrl": receiver.url, "events": events}})["secret"]
+    return create_webhook(crm, receiver.url, events)["secret"]
 
 
 def test_every_lifecycle_event_reaches_the_receiver_signed_with_its_payload(

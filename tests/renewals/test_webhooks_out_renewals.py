@@ -5,27 +5,17 @@ from saleor_subscriptions.models import BillingCycle
 from saleor_subscriptions.services import webhook_outbox
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing.renewal_factories import utc
+from saleor_subscriptions.testing.webhook_api import create_app, create_webhook
 from saleor_subscriptions.testing.webhook_receiver import WebhookReceiver
-
-APP_CREATE = """
-mutation($input: AppInput!) {
-  appCreate(input: $input) { authToken app { id } appErrors { field message code } }
-}"""
-WEBHOOK_CREATE = """
-mutation($input: SubscriptionWebhookCreateInput!) {
-  subscriptionWebhookCreate(input: $input) { secret subscriptionErrors { field code } }
-}"""
 
 
 def test_renewal_outcomes_reach_the_app_signed(renewal, staff_api):
     receiver = WebhookReceiver()
     try:
-        app = staff_api.mutate(APP_CREATE, {"input": {
-            "name": "CRM", "isActive": True, "permissions": ["MANAGE_ORDERS"]}})["app"]["id"]
-        secret = staff_api.mutate(WEBHOOK_CREATE, {"input": {
-            "appId": app, "targetUrl": receiver.url, "events": [
-                "SUBSCRIPTION_RENEWED", "SUBSCRIPTION_PAYMENT_FAILED",
-                "SUBSCRIPTION_PAST_DUE"]}})["secret"]
+        _app, crm = create_app(staff_api, "CRM")
+        secret = create_webhook(crm, receiver.url, [
+            "SUBSCRIPTION_RENEWED", "SUBSCRIPTION_PAYMENT_FAILED", "SUBSCRIPTION_PAST_DUE"])[
+            "secret"]
         paying = renewal.subscription(start=utc(2028, 1, 31, 10))
         declining = renewal.subscription(card=renewal.card(rf.DECLINED_CARD),
                                          start=utc(2028, 1, 31, 10))

@@ -1,4 +1,4 @@
-"""GraphQL documents and helpers for the webhooks-out tests."""
+"""GraphQL documents and helpers for tests of webhooks out: an App, its webhook, deliveries."""
 from saleor_subscriptions.testing.client import ApiClient
 
 APP_CREATE = """
