@@ -10,13 +10,21 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 from saleor.celeryconf import app
 from saleor.core.emails import get_email_context
-from saleor.order.emails import send_order_confirmation, send_staff_order_confirmation
+from saleor.order import events as order_events
+from saleor.order.emails import (
+    CONFIRM_ORDER_TEMPLATE,
+    collect_data_for_email,
+    send_order_confirmation,
+    send_staff_order_confirmation,
+)
 from templated_email import send_templated_mail
 
 #: templates/templated_email/subscriptions/payment_failed.email (found by Django's app
 #: directories loader, which Saleor's settings use, so any host that installs the app has it)
 PAYMENT_FAILED_TEMPLATE = "subscriptions/payment_failed"
 PAYMENT_ACTION_REQUIRED_TEMPLATE = "subscriptions/payment_action_required"
+#: extends Saleor's (or the store's) order/confirm_order template with the manage link
+RENEWAL_ORDER_CONFIRMATION_TEMPLATE = "subscriptions/renewal_order_confirmation"
 
 
 def customer_email_context(subscription):
@@ -41,9 +49,27 @@ def send_renewal_order_emails(order_pk: int, user_pk: Optional[int] = None) -> N
     """Saleor's order confirmations (customer, then staff) for a placed renewal order: what
     checkoutComplete sends as two messages, in one."""
     try:
-        send_order_confirmation(order_pk, "", user_pk)
+        _send_renewal_order_confirmation(order_pk, user_pk)
     finally:
         send_staff_order_confirmation(order_pk, "")
+
+
+def _send_renewal_order_confirmation(order_pk: int, user_pk: Optional[int]) -> None:
+    """Saleor's order confirmation, with the subscription's manage link added below it."""
+    from ..models import BillingCycle
+
+    cycle = (BillingCycle.objects.filter(order_id=order_pk).select_related("subscription")
+             .first())
+    if cycle is None:
+        send_order_confirmation(order_pk, "", user_pk)
+        return
+    email_data = collect_data_for_email(order_pk, CONFIRM_ORDER_TEMPLATE)
+    _send_kwargs, context = customer_email_context(cycle.subscription)
+    email_data["context"]["manage_url"] = context["manage_url"]
+    email_data["template_name"] = RENEWAL_ORDER_CONFIRMATION_TEMPLATE
+    send_templated_mail(**email_data)
+    order_events.email_sent_event(order=email_data["context"]["order"], user=None,
+                                  user_pk=user_pk, email_type=order_events.OrderEventsEmails.ORDER)
 
 
 def schedule_order_emails(order_pk: int, user_pk: Optional[int]) -> None:

@@ -216,3 +216,20 @@ def test_a_guest_gets_and_takes_a_retention_offer_with_the_link(renewal, api):
     assert taken["subscription"]["status"] == "ACTIVE"
     events = [event["type"] for event in taken["subscription"]["events"]]
     assert "RETENTION_OFFER_ACCEPTED" in events and "CANCELLED" not in events
+
+
+def test_the_renewal_order_confirmation_carries_the_link_below_saleors_text(renewal, api,
+                                                                           mailoutbox):
+    subscription = guest_subscription(renewal)
+    assert renewal.run(DUE) == {"renewed": 1}
+    run_on_commit_callbacks()
+
+    order_id = subscription.cycles.get(cycle_index=1).order_id
+    (message,) = [mail for mail in mailoutbox if mail.to == ["guest@example.com"]
+                  and mail.subject == "Order %s received" % order_id]
+    assert message.body.startswith("Thank you for your order %s." % order_id)
+    (url,) = set(re.findall(re.escape(PAGE) + r"[^\s)<\"]*", message.body))
+    token = parse_qs(urlsplit(url).query)["token"][0]
+    shown = api.execute(BY_TOKEN, {"token": token})["subscriptionByManageToken"]
+    assert shown["subscription"]["id"] == gid(subscription)
+    assert url.replace("&", "&amp;") in message.alternatives[0][0]
