@@ -179,7 +179,7 @@ class Loader:
         created = self.stamps[signed_up]
         subs.write(
             "%d\t00000000-0000-4000-8000-%012x\tbench%d@example.com\t%d\t%s\t%s\t%s\t0\t%s\t0"
-            "\t%s\t%s\t%s\t1\tf\t%s\t\t\tbench\t\t\t\t\t%s\t%s\t%d\t%d\tt\t0\t0\t0\n" % (
+            "\t%s\t%s\t%s\t1\tf\t%s\t\t\tbench\t\t\t\t\t%s\t%s\t%d\t%d\tt\t0\t0\t0\t0\t0\n" % (
                 pk, pk, pk, quantity, status, plan["currency"], plan["price"], created, created,
                 next_billing if live else created, next_billing, reason, created, created,
                 plan["id"], self.variant_id))
@@ -191,7 +191,7 @@ SUBSCRIPTION_COLUMNS = (
     "cancel_at_period_end, cancel_reason, cancel_reason_text, parked_reason, gateway, "
     "customer_reference, payment_method_reference, card_brand, card_last4, created_at, "
     "updated_at, plan_id, variant_id, is_guest, plan_change_count, carried_amount, "
-    "intro_until_cycle")
+    "intro_until_cycle, manage_link_version, discount_count")
 EVENT_COLUMNS = ("id, type, date, actor_type, currency, parameters, subscription_id, plan_id, "
                  "status, rolled_up")
 MOVEMENT_COLUMNS = ("id, date, kind, currency, amount, mrr_after, created_at, event_id, "

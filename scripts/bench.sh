@@ -10,17 +10,7 @@ export SUBSCRIPTIONS_FAKE_GATEWAY_REDIS="${SUBSCRIPTIONS_FAKE_GATEWAY_REDIS:-red
 export DEBUG=False ALLOWED_CLIENT_HOSTS=localhost ENABLE_ACCOUNT_CONFIRMATION_BY_EMAIL=False
 cd "$ROOT"
 log "Fresh benchmark database"
-"$PY" - <<'PYEOF'
-import os, psycopg2, dj_database_url
-cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
-conn = psycopg2.connect(dbname="postgres", user=cfg["USER"] or "postgres",
-                        host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432)
-conn.autocommit = True
-with conn.cursor() as cur:
-    cur.execute('DROP DATABASE IF EXISTS "%s"' % cfg["NAME"])
-    cur.execute('CREATE DATABASE "%s"' % cfg["NAME"])
-PYEOF
-"$PY" -m django migrate -v0
+fresh_bench_database
 log "Benchmark"
 "$PY" bench/bench_renewals.py "$@"
 status=$?

@@ -9,17 +9,7 @@ export DEBUG=False ALLOWED_CLIENT_HOSTS=localhost ENABLE_ACCOUNT_CONFIRMATION_BY
 cd "$ROOT"
 if [[ " $* " != *" --queries-only "* ]]; then
 log "Fresh benchmark database"
-"$PY" - <<'PYEOF'
-import os, psycopg2, dj_database_url
-cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
-conn = psycopg2.connect(dbname="postgres", user=cfg["USER"] or "postgres",
-                        host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432)
-conn.autocommit = True
-with conn.cursor() as cur:
-    cur.execute('DROP DATABASE IF EXISTS "%s"' % cfg["NAME"])
-    cur.execute('CREATE DATABASE "%s"' % cfg["NAME"])
-PYEOF
-"$PY" -m django migrate -v0
+fresh_bench_database
 fi
 log "Benchmark"
 "$PY" bench/bench_stats.py "$@"

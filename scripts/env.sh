@@ -94,6 +94,21 @@ with conn.cursor() as cur:
 PYEOF
 }
 
+# The benchmarks' own database (DATABASE_URL as the benchmark set it), dropped, made, migrated.
+fresh_bench_database() {
+  "$PY" - <<'PYEOF'
+import os, psycopg2, dj_database_url
+cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
+conn = psycopg2.connect(dbname="postgres", user=cfg["USER"] or "postgres",
+                        host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432)
+conn.autocommit = True
+with conn.cursor() as cur:
+    cur.execute('DROP DATABASE IF EXISTS "%s"' % cfg["NAME"])
+    cur.execute('CREATE DATABASE "%s"' % cfg["NAME"])
+PYEOF
+  "$PY" -m django migrate -v0
+}
+
 ensure_all() {
   ensure_venv
   ensure_postgres
