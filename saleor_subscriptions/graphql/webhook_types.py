@@ -6,13 +6,12 @@ from saleor.graphql.core.connection import CountableDjangoObjectType
 
 from ..webhook_models import DeliveryStatus, WebhookDelivery
 from ..webhook_models import SubscriptionWebhook as WebhookModel
-from ..webhooks.events import NOT_YET_EMITTED, WebhookEventType
+from ..webhooks.events import WebhookEventType
 
 SubscriptionWebhookEventTypeEnum = graphene.Enum(
     "SubscriptionWebhookEventTypeEnum",
     [(value.upper(), value) for value, _label in WebhookEventType.CHOICES],
-    description="Lifecycle events an App can receive. Not yet emitted: %s." % ", ".join(
-        sorted(value.upper() for value in NOT_YET_EMITTED)),
+    description="Lifecycle events an App can receive.",
 )
 SubscriptionWebhookDeliveryStatusEnum = graphene.Enum(
     "SubscriptionWebhookDeliveryStatusEnum",

@@ -30,8 +30,6 @@ class WebhookEventType:
     ]
 
 
-NOT_YET_EMITTED = frozenset()
-
 #: history row type -> the webhook event it is
 BY_HISTORY_TYPE = {
     EventType.CREATED: WebhookEventType.CREATED,
