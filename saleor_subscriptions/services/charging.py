@@ -381,8 +381,11 @@ def _reconcile(attempt: PaymentAttempt, now: datetime, context) -> int:
     request = charge_request(attempt.subscription, attempt)
     result = context.gateway.find_charge(request)
     if result is not None and result.outcome in (ChargeOutcome.UNKNOWN,
-                                                 ChargeOutcome.RATE_LIMITED):
-        return 0  # the gateway could not answer: still unknown, looked up again next time
+                                                 ChargeOutcome.RATE_LIMITED,
+                                                 ChargeOutcome.AUTH_FAILED):
+        # The gateway could not answer (a refused key says nothing of the charge either):
+        # still unknown, looked up again next time.
+        return 0
     if result is None:
         # Nothing was charged with this key, and nobody is calling the gateway with it now.
         result = ChargeResult(ChargeOutcome.DECLINED, error_code=NOT_CHARGED,

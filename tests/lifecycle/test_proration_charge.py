@@ -38,6 +38,7 @@ class FlakyStripe(StripeGateway):
 
     lose_answer = False  # Stripe charges, the answer never arrives
     lookups_fail = False  # Stripe cannot be asked afterwards either
+    lookups_refused = False  # our key is refused when we ask afterwards
     crash_before = False  # the process dies before Stripe is called
     crash_after = False  # the process dies after Stripe charged
 
@@ -53,6 +54,9 @@ class FlakyStripe(StripeGateway):
         return result
 
     def find_charge(self, request):
+        if self.lookups_refused:
+            return ChargeResult(ChargeOutcome.AUTH_FAILED, error_code="gateway_auth_failed",
+                                error_message="Invalid API Key provided.")
         if self.lookups_fail:
             return ChargeResult(ChargeOutcome.UNKNOWN, error_code="timeout",
                                 error_message="Read timed out.")
@@ -142,6 +146,22 @@ def test_unknown_outcome_is_not_a_failure_and_the_sweep_applies_the_change(
     assert [p.captured_amount for p in captured(basic)] == [Decimal("5.00")]
     assert row.events.filter(type="plan_changed").count() == 1
     assert len(intents(plugin_on, basic)) == 1
+
+
+def test_a_refused_key_at_the_lookup_is_no_answer_the_charge_is_kept(
+        customer_api, basic, tiers, flaky, plugin_on):
+    flaky.lose_answer = flaky.lookups_refused = True
+    upgrade(customer_api, basic, tiers["medium"])
+    sweep()
+    attempt = PaymentAttempt.objects.get(subscription=basic, purpose="proration")
+    assert attempt.status == AttemptStatus.STARTED  # not assumed failed: the money was taken
+    assert len(intents(plugin_on, basic)) == 1
+    flaky.lose_answer = flaky.lookups_refused = False
+    sweep()
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUCCEEDED
+    assert Subscription.objects.get(pk=basic.pk).plan == tiers["medium"]
+    assert len(captured(basic)) == len(intents(plugin_on, basic)) == 1
 
 
 def test_a_crash_after_the_charge_is_reconciled_by_the_sweep(customer_api, basic, tiers, flaky,
