@@ -7,10 +7,10 @@ from graphql_jwt.exceptions import PermissionDenied
 from saleor.graphql.core.scalars import Decimal
 
 from ..domain.mrr import MovementKind
-from ..error_codes import SubscriptionErrorCode
 from ..services import metrics as ledger
 from . import permissions
 from .errors import SubscriptionError, subscription_errors
+from .ids import invalid
 
 
 class SubscriptionMrrMovements(graphene.ObjectType):
@@ -37,26 +37,22 @@ class SubscriptionMrrReport(graphene.ObjectType):
         description = "MRR at a date and its movements since a start date, in one currency."
 
 
-def _invalid(field, message):
-    return ValidationError({field: ValidationError(message, code=SubscriptionErrorCode.INVALID)})
-
-
 def resolve_subscription_mrr(info, currency, date=None, start=None):
     if not permissions.can_manage_orders(info.context):
         raise PermissionDenied()
     try:
         if len(currency) != 3 or not currency.isalpha():
-            raise _invalid("currency", "Give a three-letter currency code.")
+            raise invalid("currency", "Give a three-letter currency code.")
         currency = currency.upper()
         for name, value in (("date", date), ("start", start)):
             if value is not None and (value.tzinfo is None or value.utcoffset() is None):
                 # As everywhere in our API: a moment without a time zone is refused, not guessed.
-                raise _invalid(name, "Give the %s with a time zone (e.g. 2028-03-01T00:00:00Z)."
+                raise invalid(name, "Give the %s with a time zone (e.g. 2028-03-01T00:00:00Z)."
                                % name)
         date = date or datetime.now(timezone.utc)
         start = start or date.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         if start > date:
-            raise _invalid("start", "The start must not be after the date.")
+            raise invalid("start", "The start must not be after the date.")
     except ValidationError as error:
         return SubscriptionMrrReport(subscription_errors=subscription_errors(error))
     summary = ledger.movements_summary(currency, start, date)
@@ -97,11 +93,11 @@ def resolve_revenue_reconciliation(info, month, currency):
         raise PermissionDenied()
     try:
         if len(currency) != 3 or not currency.isalpha():
-            raise _invalid("currency", "Give a three-letter currency code.")
+            raise invalid("currency", "Give a three-letter currency code.")
         try:
             revenue_reconciliation.month_range(month)
         except ValueError:
-            raise _invalid("month", "Give the month as YYYY-MM.")
+            raise invalid("month", "Give the month as YYYY-MM.")
     except ValidationError as error:
         return SubscriptionRevenueReconciliation(subscription_errors=subscription_errors(error))
     result = revenue_reconciliation.reconcile(month, currency.upper())

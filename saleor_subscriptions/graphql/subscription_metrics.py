@@ -9,12 +9,11 @@ from graphql_jwt.exceptions import PermissionDenied
 from saleor.graphql.core.scalars import Decimal
 
 from ..domain import metrics as m
-from ..error_codes import SubscriptionErrorCode
 from ..services import metrics as service
 from ..services.lifecycle.cancel import REASONS
 from . import permissions
 from .errors import SubscriptionError, subscription_errors
-from .ids import decode_pk
+from .ids import decode_pk, invalid
 
 _parse_date = graphene.Date.parse_value
 
@@ -257,10 +256,6 @@ class _Answer:
         self.__dict__.update(fields)
 
 
-def _invalid(field, message):
-    return ValidationError({field: ValidationError(message, code=SubscriptionErrorCode.INVALID)})
-
-
 def _plan_pks(plan_ids):
     if plan_ids is None:
         return None
@@ -268,7 +263,7 @@ def _plan_pks(plan_ids):
     for global_id in plan_ids:
         pk = decode_pk(global_id, "SubscriptionPlan")
         if pk is None:
-            raise _invalid("planIds", "Must receive SubscriptionPlan ids.")
+            raise invalid("planIds", "Must receive SubscriptionPlan ids.")
         if 0 < pk <= MAX_PK:  # larger ones cannot exist
             pks.append(pk)
     return pks
@@ -276,17 +271,17 @@ def _plan_pks(plan_ids):
 
 def _request(currency, start, end, interval, plan_ids, plan_families):
     if len(currency) != 3 or not currency.isalpha():
-        raise _invalid("currency", "Give a three-letter currency code.")
+        raise invalid("currency", "Give a three-letter currency code.")
     for field, day in (("start", start), ("end", end)):
         if not FIRST_DAY <= day <= LAST_DAY:
-            raise _invalid(field, "Give a date from %s to %s." % (FIRST_DAY, LAST_DAY))
+            raise invalid(field, "Give a date from %s to %s." % (FIRST_DAY, LAST_DAY))
     if start > end:
-        raise _invalid("start", "The start must not be after the end.")
+        raise invalid("start", "The start must not be after the end.")
     if (end - start).days >= MAX_DAYS:
-        raise _invalid("end", "Ask for at most three years at a time.")
+        raise invalid("end", "Ask for at most three years at a time.")
     interval = m.MetricsInterval(interval)
     if m.bucket_count(start, end, interval) > m.MAX_BUCKETS:
-        raise _invalid("interval", "Too many points: choose a longer interval or a shorter "
+        raise invalid("interval", "Too many points: choose a longer interval or a shorter "
                        "range (at most %d points)." % m.MAX_BUCKETS)
     return service.MetricsRequest(
         currency=currency.upper(), start=start, end=end, interval=interval,

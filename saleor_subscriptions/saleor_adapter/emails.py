@@ -19,6 +19,8 @@ from saleor.order.emails import (
 )
 from templated_email import send_templated_mail
 
+from .notice_emails import day
+
 #: templates/templated_email/subscriptions/payment_failed.email (found by Django's app
 #: directories loader, which Saleor's settings use, so any host that installs the app has it)
 PAYMENT_FAILED_TEMPLATE = "subscriptions/payment_failed"
@@ -88,16 +90,11 @@ def send_payment_failed_email(recipient: str, details: dict) -> None:
                             else get_email_context())
     context.update(details)
     retry_at = parse_datetime(details["retry_at"]) if details.get("retry_at") else None
-    context["retry_on"] = _day(retry_at) if retry_at is not None else ""
+    context["retry_on"] = day(retry_at) if retry_at is not None else ""
     send_templated_mail(
         template_name=PAYMENT_FAILED_TEMPLATE, recipient_list=[recipient], context=context,
         **send_kwargs,
     )
-
-
-def _day(moment: datetime) -> str:
-    """March 1, 2028 (the UTC date)."""
-    return "%s %d, %d" % (moment.strftime("%B"), moment.day, moment.year)
 
 
 @app.task(name="saleor_subscriptions.emails.send_payment_action_required_email")
@@ -155,7 +152,7 @@ def send_win_back_email(recipient: str, details: dict) -> None:
     """The former subscriber's win-back code and its terms."""
     send_kwargs, context = get_email_context()
     context.update(details)
-    context["expires_on"] = _day(parse_datetime(details["expires_at"]))
+    context["expires_on"] = day(parse_datetime(details["expires_at"]))
     send_templated_mail(template_name=WIN_BACK_TEMPLATE, recipient_list=[recipient],
                         context=context, **send_kwargs)
 
