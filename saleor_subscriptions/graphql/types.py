@@ -143,12 +143,12 @@ class SubscriptionEvent(CountableDjangoObjectType):
         return visible_parameters(root, staff=permissions.can_manage_orders(info.context))
 
 
-def _placed_or_staff(cycle, info):
+def _placed_or_staff(cycle, context):
     """A renewal order is a draft until it is paid: customers see it once placed, as Saleor
     shows drafts to staff only."""
     order = cycle.order if cycle.order_id else None
     draft = order is not None and order.status == OrderStatus.DRAFT
-    if draft and not permissions.can_manage_orders(info.context):
+    if draft and not permissions.can_manage_orders(context):
         return None
     return order
 
@@ -181,11 +181,11 @@ class SubscriptionBillingCycle(CountableDjangoObjectType):
 
     @staticmethod
     def resolve_order(root, info):
-        return _placed_or_staff(root, info)
+        return _placed_or_staff(root, info.context)
 
     @staticmethod
     def resolve_order_id(root, info):
-        order = _placed_or_staff(root, info)
+        order = _placed_or_staff(root, info.context)
         return graphene.Node.to_global_id("Order", order.pk) if order is not None else None
 
     @staticmethod
@@ -241,7 +241,8 @@ class SubscriptionPendingPayment(graphene.ObjectType):
     status = graphene.String(
         required=True, description="ACTION_REQUIRED: the customer must confirm the payment.")
     amount = graphene.Field(Money, required=True, description="What the payment is for.")
-    order = graphene.Field(lambda: _saleor_order_type(), description="The renewal order.")
+    order = graphene.Field(lambda: _saleor_order_type(), description="The renewal order: a "
+                           "draft until paid, so staff with MANAGE_ORDERS only.")
 
     class Meta:
         description = (
@@ -255,7 +256,8 @@ class SubscriptionPendingPayment(graphene.ObjectType):
         return SubscriptionPendingPayment(
             client_secret=(pending.attempt.client_secret or None) if is_owner else None,
             payment_method_id=pending.subscription.payment_method_reference or None,
-            status="ACTION_REQUIRED", amount=pending.amount, order=pending.cycle.order,
+            status="ACTION_REQUIRED", amount=pending.amount,
+            order=_placed_or_staff(pending.cycle, context),
         )
 
 
@@ -407,7 +409,7 @@ class CustomerSubscription(CountableDjangoObjectType):
 
     @staticmethod
     def resolve_billing_cycles(root, _info):
-        return root.cycles.order_by("-cycle_index")
+        return root.cycles.select_related("order").order_by("-cycle_index")
 
     @staticmethod
     def resolve_last_renewal_error(root, _info):

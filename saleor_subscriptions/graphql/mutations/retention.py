@@ -87,7 +87,7 @@ def resolve_cancellation_offers(info, id, reason, manage_token=None):
     except ValidationError as error:
         return SubscriptionCancellationOffers(subscription_errors=subscription_errors(error),
                                               **empty)
-    actor_type, user, app = permissions.actor(info.context)
+    actor_type, user, app = permissions.actor(info.context, subscription)
     retention.record_offered(subscription.pk, reason, offers, Actor(actor_type, user, app), now)
     downgrades = (retention.downgrade_plans(subscription)
                   if any(o.kind == RetentionOfferKind.DOWNGRADE for o in offers) else [])
@@ -124,7 +124,7 @@ class SubscriptionRetentionOfferAccept(_LifecycleMutation):
         if offer is None:
             raise invalid("offer_id", "Offer not found.", SubscriptionErrorCode.NOT_FOUND)
         plan = get_plan_or_error(data["plan_id"], "plan_id") if data.get("plan_id") else None
-        actor_type, user, app = permissions.actor(info.context)
+        actor_type, user, app = permissions.actor(info.context, subscription)
         changed = retention.accept(subscription.pk, offer, data["reason"],
                                    Actor(actor_type, user, app), datetime.now(timezone.utc),
                                    settings, plan)
