@@ -11,6 +11,10 @@ class NoticeKind:
     PAYMENT_FAILED = "payment_failed"
     PAYMENT_ACTION_REQUIRED = "payment_action_required"
     CARD_EXPIRING = "card_expiring"
+    CARD_UPDATED = "card_updated"
+    CARD_DETACHED = "card_detached"
+    PRICE_CHANGE = "price_change"
+    WIN_BACK = "win_back"
     CANCELLED = "cancelled"
     CANCELLATION_SCHEDULED = "cancellation_scheduled"
     PAUSED = "paused"
@@ -20,8 +24,9 @@ class NoticeKind:
     STAFF_DISPUTE = "staff_dispute"
 
     ALL = (RENEWAL_UPCOMING, TRIAL_ENDING, PAYMENT_FAILED, PAYMENT_ACTION_REQUIRED, CARD_EXPIRING,
-           CANCELLED, CANCELLATION_SCHEDULED, PAUSED, RESUMED, PLAN_CHANGED,
-           STAFF_PAYMENT_FAILED, STAFF_DISPUTE)
+           CARD_UPDATED, CARD_DETACHED, PRICE_CHANGE, WIN_BACK, CANCELLED,
+           CANCELLATION_SCHEDULED, PAUSED, RESUMED, PLAN_CHANGED, STAFF_PAYMENT_FAILED,
+           STAFF_DISPUTE)
     #: these go to the store's staff notification recipients, never to the customer
     STAFF = frozenset({STAFF_PAYMENT_FAILED, STAFF_DISPUTE})
 

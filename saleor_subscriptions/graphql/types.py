@@ -19,6 +19,10 @@ from .enums import (
     SubscriptionStatusEnum,
 )
 from .event_parameters import visible_parameters
+from .subscription_loaders import (
+    ActiveDiscountsBySubscriptionIdLoader,
+    PendingPaymentBySubscriptionLoader,
+)
 
 
 def _money(amount, currency: str):
@@ -400,12 +404,17 @@ class CustomerSubscription(CountableDjangoObjectType):
         return plans.next_cycle_unit_price(root)
 
     @staticmethod
-    def resolve_discounts(root, _info):
-        return discounts.active_discounts(root)
+    def resolve_discounts(root, info):
+        if not root.discount_count:  # none to read
+            return []
+        return ActiveDiscountsBySubscriptionIdLoader(info.context).load(root.pk)
 
     @staticmethod
-    def resolve_next_renewal_price(root, _info):
-        return discounts.discounted_cycle_price(root)
+    def resolve_next_renewal_price(root, info):
+        if not root.discount_count:
+            return discounts.discounted_cycle_price(root, found=[])
+        return ActiveDiscountsBySubscriptionIdLoader(info.context).load(root.pk).then(
+            lambda found: discounts.discounted_cycle_price(root, found))
 
     @staticmethod
     def resolve_billing_cycles(root, _info):
@@ -443,10 +452,9 @@ class CustomerSubscription(CountableDjangoObjectType):
 
     @staticmethod
     def resolve_pending_payment(root, info):
-        from ..services.pending_payment import pending_payment
-
-        pending = pending_payment(root)
-        return SubscriptionPendingPayment.of(pending, info.context) if pending else None
+        return PendingPaymentBySubscriptionLoader(info.context).load(root).then(
+            lambda pending: SubscriptionPendingPayment.of(pending, info.context)
+            if pending else None)
 
     @staticmethod
     def resolve_events(root, _info):

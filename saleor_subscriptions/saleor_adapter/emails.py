@@ -117,13 +117,9 @@ def send_payment_action_required_email(subscription_pk: int, cycle_pk: int) -> N
                         recipient_list=[recipient], context=context, **send_kwargs)
 
 
+# The card, win-back and price change tasks below are no longer queued either (their notices are
+# the ledger's: services/notices.py); they stay for messages queued before an upgrade.
 CARD_NOTICE_TEMPLATE = "subscriptions/card_notice"
-
-
-def schedule_card_notice(subscription_pk: int, kind: str) -> None:
-    """Tell the customer their stored card was `kind` (updated, detached, expiring) at Stripe,
-    once the change commits."""
-    transaction.on_commit(lambda: send_card_notice.delay(subscription_pk, kind))
 
 
 @app.task(name="saleor_subscriptions.emails.send_card_notice")
@@ -156,10 +152,3 @@ def send_win_back_email(recipient: str, details: dict) -> None:
     send_templated_mail(template_name=WIN_BACK_TEMPLATE, recipient_list=[recipient],
                         context=context, **send_kwargs)
 
-
-def schedule_win_back_email(recipient: str, *, plan_name: str, code: str, expires_at: datetime,
-                            percent, renewals: int) -> None:
-    """Sent once the offer is committed (never for a rolled-back one)."""
-    details = {"plan_name": plan_name, "code": code, "expires_at": expires_at.isoformat(),
-               "percent": str(percent.normalize()) if percent else "", "renewals": renewals}
-    transaction.on_commit(lambda: send_win_back_email.delay(recipient, details))

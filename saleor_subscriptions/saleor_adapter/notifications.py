@@ -1,6 +1,6 @@
 """E-mails through Saleor's templated e-mail machinery (templates under
-templates/templated_email/subscriptions/), as saleor.order.emails sends its own: customers'
-price change notices (a Celery task, queued when the change commits), and staff alerts, which go
+templates/templated_email/subscriptions/), as saleor.order.emails sends its own: an old
+price change task (kept for queued messages), and staff alerts, which go
 to Saleor's staff notification recipients (dashboard: Configuration > Staff notifications) and
 are also logged at error level, so a store without recipients still sees them."""
 import logging
@@ -48,11 +48,13 @@ def _money(amount, currency: str) -> str:
 
 @app.task(name="saleor_subscriptions.saleor_adapter.notifications.send_price_change_notices")
 def send_price_change_notices(subscription_ids: List[int]) -> int:
-    """Tell each customer their subscription's new price and from when (services/price_changes).
-    Skips subscriptions whose scheduled price is gone by now; returns how many were sent."""
+    """No longer queued (the price change notice is the ledger's, services/notices.py); kept for
+    messages queued before an upgrade. Skips subscriptions whose scheduled price is gone by now;
+    returns how many were sent."""
     from ..models import Subscription
     from ..services.price_changes import expected_renewal
     from .emails import customer_email_context
+    from .notice_emails import day
 
     sent = 0
     rows = (Subscription.objects.filter(pk__in=subscription_ids, scheduled_price_at__isnull=False)
@@ -62,13 +64,14 @@ def send_price_change_notices(subscription_ids: List[int]) -> int:
         if not email:
             continue
         send_kwargs, context = customer_email_context(subscription)
+        expected = expected_renewal(subscription)
         context.update(
             subscription=subscription, plan_name=subscription.plan.name,
             quantity=subscription.quantity,
             old_price=_money(subscription.unit_price_amount, subscription.currency),
             new_price=_money(subscription.scheduled_price_amount, subscription.currency),
-            notice_until=subscription.scheduled_price_at,
-            expected_from=expected_renewal(subscription),
+            notice_until_on=day(subscription.scheduled_price_at),
+            expected_from_on=day(expected) if expected is not None else "",
         )
         send_templated_mail(template_name=PRICE_CHANGE_TEMPLATE, recipient_list=[email],
                             context=context, **send_kwargs)

@@ -64,13 +64,21 @@ CARRIED = None
 
 
 def call_for(context, started) -> Optional[ChargeResult]:
-    """Step 3 of a committed attempt, the gateway's part only: no ORM, so it may run on a thread
-    of the batch's charging pool (services/charge_pool.py). CARRIED: below the minimum charge."""
+    """Step 3 of a committed attempt of any purpose (renewal, prorated upgrade), the gateway's
+    part only: no ORM, so it may run on a thread of the batch's charging pool
+    (services/charge_pool.py). An interrupted attempt is looked up first (same key); then the
+    one rule for amounts the gateway is not asked for: nothing succeeds without a call, more
+    than nothing but below the gateway's minimum is CARRIED (the caller carries it to the next
+    renewal)."""
     _, request, reconcile = started
     result = look_up(context, request) if reconcile else None
-    if result is None and below_minimum_charge(request.amount):
+    if result is not None:
+        return result
+    if below_minimum_charge(request.amount):
         return CARRIED
-    return result if result is not None else charge(context, request)
+    if request.amount.amount <= 0:
+        return ChargeResult(ChargeOutcome.SUCCEEDED, amount=request.amount)
+    return call_gateway(context, request)
 
 
 def finish(subscription_id: int, cycle_id: int, started, result: Optional[ChargeResult],
@@ -144,7 +152,7 @@ def charge_request(subscription: Subscription, attempt: PaymentAttempt, descript
 def start_charge(subscription: Subscription, purpose: str, key: str, amount: Money, now,
                  order=None, description: str = "", **details):
     """A new attempt of another purpose than renewal, under the caller's row lock; the caller
-    commits before calling `charge`. Returns (attempt id, request, reconcile=False)."""
+    commits before calling `call_for`. Returns (attempt id, request, reconcile=False)."""
     attempt = PaymentAttempt.objects.create(
         subscription=subscription, purpose=purpose, idempotency_key=key,
         status=AttemptStatus.STARTED, currency=amount.currency, amount=amount.amount,
@@ -164,17 +172,6 @@ def look_up(context, request: ChargeRequest):
         result = context.gateway.find_charge(request)
     if result is not None:
         logger.info("Reconciled attempt %s: %s", request.idempotency_key, result.outcome.value)
-    return result
-
-
-def charge(context, request: ChargeRequest, reconcile: bool = False) -> ChargeResult:
-    """Step 3 for any purpose: look an interrupted attempt up first, then charge (same key)."""
-    result = look_up(context, request) if reconcile else None
-    if result is None:
-        if request.amount.amount <= 0:
-            result = ChargeResult(ChargeOutcome.SUCCEEDED, amount=request.amount)
-        else:
-            result = call_gateway(context, request)
     return result
 
 

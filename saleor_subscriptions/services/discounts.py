@@ -6,7 +6,7 @@ The pricing rule is domain/discounts.py. Callers hold the subscription's row loc
 """
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from prices import Money
 
@@ -38,7 +38,17 @@ def active_discounts(subscription: Subscription) -> List[SubscriptionDiscount]:
     """The discounts the next renewal gets, in granting order (none read when there are none)."""
     if not subscription.discount_count:
         return []
-    return list(subscription.discounts.filter(ended_at__isnull=True).order_by("created_at", "pk"))
+    return active_discounts_of([subscription.pk])[subscription.pk]
+
+
+def active_discounts_of(subscription_ids: Sequence[int]) -> Dict[int, List[SubscriptionDiscount]]:
+    """`active_discounts` of many subscriptions in one query (lists of subscriptions)."""
+    found: Dict[int, List[SubscriptionDiscount]] = {pk: [] for pk in subscription_ids}
+    for discount in SubscriptionDiscount.objects.filter(
+            subscription_id__in=subscription_ids, ended_at__isnull=True).order_by(
+            "created_at", "pk"):
+        found[discount.subscription_id].append(discount)
+    return found
 
 
 def terms(discount: SubscriptionDiscount) -> rules.DiscountTerms:
@@ -63,10 +73,12 @@ def renewal_parts(subscription: Subscription,
     return rules.apply(cycle_price(subscription), [terms(discount) for discount in found])
 
 
-def discounted_cycle_price(subscription: Subscription) -> Money:
-    """The next paid cycle's price after the active discounts, before tax (MRR, quotes)."""
+def discounted_cycle_price(subscription: Subscription,
+                           found: Optional[Sequence[SubscriptionDiscount]] = None) -> Money:
+    """The next paid cycle's price after the active discounts, before tax (MRR, quotes);
+    `found`: its active discounts when the caller has them."""
     price = cycle_price(subscription)
-    found = active_discounts(subscription)
+    found = active_discounts(subscription) if found is None else found
     if not found:
         return price
     return rules.discounted(price, [terms(discount) for discount in found])

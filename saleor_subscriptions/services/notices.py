@@ -11,8 +11,10 @@ a message and still answer with an error — and a missed reminder is better tha
 Rows still `pending` a while after their commit (the queued message was lost with the broker)
 are sent by the reminder sweep: they were never taken, so nothing was sent.
 """
+import hashlib
 import logging
 from datetime import datetime
+from decimal import Decimal
 from typing import Optional
 
 from django.db import IntegrityError, transaction
@@ -24,7 +26,8 @@ from ..notice_models import CustomerNotice, NoticeStatus
 
 logger = logging.getLogger(__name__)
 
-#: confirmations: the history rows a customer is told about, and the notice each one is
+#: the history rows a customer is told about, and the notice each one is (the row is its cycle:
+#: one notice per row, decided in the transaction that writes it)
 CONFIRMATIONS = {
     EventType.CANCELLED: NoticeKind.CANCELLED,
     EventType.CANCELLATION_SCHEDULED: NoticeKind.CANCELLATION_SCHEDULED,
@@ -32,6 +35,10 @@ CONFIRMATIONS = {
     EventType.RESUMED: NoticeKind.RESUMED,
     EventType.PLAN_CHANGED: NoticeKind.PLAN_CHANGED,
     EventType.PLAN_CHANGE_SCHEDULED: NoticeKind.PLAN_CHANGED,
+    EventType.CARD_UPDATED: NoticeKind.CARD_UPDATED,
+    EventType.CARD_DETACHED: NoticeKind.CARD_DETACHED,
+    EventType.PRICE_CHANGE_SCHEDULED: NoticeKind.PRICE_CHANGE,
+    EventType.WIN_BACK_OFFERED: NoticeKind.WIN_BACK,
 }
 #: the payment-failed e-mail already says the subscription was cancelled or paused
 TOLD_BY_PAYMENT_FAILED = "dunning_exhausted"
@@ -68,7 +75,10 @@ def queue_send(notice_pk: int) -> None:
 def for_event(event, subscription: Subscription) -> None:
     """The confirmation a history row asks for, if any (record_event calls this)."""
     kind = CONFIRMATIONS.get(event.type)
-    if kind is None or (event.parameters or {}).get("reason") == TOLD_BY_PAYMENT_FAILED:
+    parameters = event.parameters or {}
+    # Not told: dunning's end (the payment-failed e-mail says it), a scheduled price withdrawn
+    if kind is None or parameters.get("reason") == TOLD_BY_PAYMENT_FAILED or (
+            parameters.get("cancelled")):
         return
     decide(subscription, kind, event.pk, **confirmation_details(event, subscription))
 
@@ -79,9 +89,13 @@ def confirmation_details(event, subscription: Subscription) -> dict:
     parameters = event.parameters or {}
     details = {"event_type": event.type, "occurred_at": event.date,
                "actor": event.actor_type}
-    for key in ("ends_at", "resumes_at", "next_billing_at", "effective_at", "paid_until"):
+    for key in ("ends_at", "resumes_at", "next_billing_at", "effective_at", "paid_until",
+                "expires_at"):
         if parameters.get(key):
             details[key] = parameters[key]
+    extra = _EXTRA_DETAILS.get(event.type)
+    if extra is not None:
+        details.update(extra(parameters, subscription))
     if event.type in (EventType.PLAN_CHANGED, EventType.PLAN_CHANGE_SCHEDULED):
         plans = dict(SubscriptionPlan.objects.filter(
             pk__in=[parameters.get("from_plan"), parameters.get("to_plan")]
@@ -95,6 +109,37 @@ def confirmation_details(event, subscription: Subscription) -> dict:
         if event.amount:
             details["charged"] = money_text(event.amount, event.currency)
     return details
+
+
+def _card_details(parameters: dict, subscription: Subscription) -> dict:
+    month, year = parameters.get("exp_month"), parameters.get("exp_year")
+    return {"card_brand": subscription.card_brand,
+            "card_last4": parameters.get("last4") or subscription.card_last4,
+            "card_expiry": "%02d/%d" % (month, year) if month and year else ""}
+
+
+def _price_details(parameters: dict, _subscription) -> dict:
+    def text(money: dict) -> str:
+        return money_text(Decimal(money["amount"]), money["currency"])
+
+    # `_at` keys: the e-mail also gets them as days ("March 21, 2028")
+    return {"old_price": text(parameters["old_price"]), "new_price": text(parameters["new_price"]),
+            "notice_until_at": parameters.get("notice_until"),
+            "expected_from_at": parameters.get("expected_from")}
+
+
+def _win_back_details(parameters: dict, _subscription) -> dict:
+    percent = Decimal(parameters.get("percent") or 0)
+    return {"code": parameters["win_back_code"], "renewals": parameters.get("renewals") or 0,
+            "percent": f"{percent.normalize():f}" if percent else ""}
+
+
+_EXTRA_DETAILS = {
+    EventType.CARD_UPDATED: _card_details,
+    EventType.CARD_DETACHED: _card_details,
+    EventType.PRICE_CHANGE_SCHEDULED: _price_details,
+    EventType.WIN_BACK_OFFERED: _win_back_details,
+}
 
 
 def money_text(amount, currency: str) -> str:
@@ -138,10 +183,13 @@ def notify_staff_of_dispute(subscription: Subscription, dispute_id: str, *, amou
 
 
 def dispute_key(dispute_id: str, opened: bool) -> int:
-    """A stable 62-bit number for (dispute, opened/closed): the ledger's cycle column."""
-    import hashlib
+    """(dispute, opened/closed) as the ledger's cycle column."""
+    return subject_key("%s:%s" % (dispute_id, "opened" if opened else "closed"))
 
-    digest = hashlib.sha256(("%s:%s" % (dispute_id, "opened" if opened else "closed")).encode())
+
+def subject_key(subject: str) -> int:
+    """A stable 62-bit number for a notice's subject named by text: the ledger's cycle."""
+    digest = hashlib.sha256(subject.encode())
     return int.from_bytes(digest.digest()[:8], "big") >> 2
 
 

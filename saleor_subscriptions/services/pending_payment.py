@@ -5,9 +5,10 @@ The intent stays open while dunning runs: retries check it (charging.start_attem
 charge beside it. Whoever finds it succeeded first — a retry, a renewal run, or the
 storefront's `subscriptionPaymentConfirm` — records it; the attempt row, locked, makes that once.
 """
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import Dict, Optional, Sequence
 
 from django.db import transaction
 from prices import Money
@@ -32,13 +33,29 @@ class PendingPayment:
 
 def pending_payment(subscription: Subscription) -> Optional[PendingPayment]:
     """The open cycle's charge that waits for the customer, if there is one."""
-    cycle = (BillingCycle.objects.filter(subscription=subscription, status__in=OPEN_CYCLE_STATUSES)
-             .select_related("order").order_by("-cycle_index").first())
-    if cycle is None:
-        return None
-    attempt = charging.open_intent_attempt(list(PaymentAttempt.objects.filter(cycle=cycle)
-                                                .order_by("pk")))
-    return PendingPayment(subscription, cycle, attempt) if attempt is not None else None
+    return pending_payments([subscription]).get(subscription.pk)
+
+
+def pending_payments(subscriptions: Sequence[Subscription]) -> Dict[int, PendingPayment]:
+    """`pending_payment` of many subscriptions in two queries (lists of subscriptions), by id."""
+    by_pk = {subscription.pk: subscription for subscription in subscriptions}
+    # The newest open cycle of each subscription (DISTINCT ON the subscription).
+    cycles = list(BillingCycle.objects.filter(subscription_id__in=list(by_pk),
+                                              status__in=OPEN_CYCLE_STATUSES)
+                  .select_related("order").order_by("subscription_id", "-cycle_index")
+                  .distinct("subscription_id"))
+    if not cycles:
+        return {}
+    attempts = defaultdict(list)
+    for attempt in PaymentAttempt.objects.filter(cycle__in=cycles).order_by("pk"):
+        attempts[attempt.cycle_id].append(attempt)
+    found = {}
+    for cycle in cycles:
+        attempt = charging.open_intent_attempt(attempts[cycle.pk])
+        if attempt is not None:
+            found[cycle.subscription_id] = PendingPayment(by_pk[cycle.subscription_id], cycle,
+                                                          attempt)
+    return found
 
 
 def confirm_pending_payment(subscription_id: int, now: datetime, context) -> RenewalOutcome:

@@ -3,9 +3,11 @@
 A plan's price change (subscriptionPlanUpdate) leaves existing subscribers on the price they
 signed up for. Staff may move them: `schedule_for_plan` gives every subscriber of the plan whose
 price differs the plan's current price from the first renewal on or after now + notice_days,
-records `price_change_scheduled` (old and new price, notice date, expected renewal) and e-mails
-the customer once the transaction commits. The renewal run calls `apply_due` before it bills a
-period (like a scheduled plan change): the new price applies and `price_changed` is recorded.
+records `price_change_scheduled` (old and new price, notice date, expected renewal), which
+decides the customer's e-mail once (the notice ledger, services/notices.py; sent after the
+commit). A subscriber already scheduled for that price keeps the date they were told. The
+renewal run calls `apply_due` before it bills a period (like a scheduled plan change): the new
+price applies and `price_changed` is recorded.
 A plan change of the subscription drops a scheduled price (lifecycle/plan_change._switch).
 """
 import logging
@@ -54,8 +56,6 @@ def schedule_for_plan(plan: SubscriptionPlan, notice_days: int, now: datetime,
         for subscription in rows:
             if _schedule(subscription, new_price, notice_until, now, actor):
                 scheduled.append(subscription.pk)
-        if scheduled:
-            transaction.on_commit(lambda: _send_notices(scheduled))
     logger.info("Plan %s: new price %s scheduled for %d subscriptions from %s",
                 plan.pk, new_price, len(scheduled), notice_until.isoformat())
     return PriceMigration(new_price, notice_until, scheduled)
@@ -72,6 +72,9 @@ def _schedule(subscription, new_price: Money, notice_until: datetime, now, actor
             record_event(subscription, EventType.PRICE_CHANGE_SCHEDULED, date=now,
                          old_price=old_price, new_price=new_price, cancelled=True, **actor)
         return False
+    if subscription.scheduled_price_at is not None and (
+            subscription.scheduled_price_amount == new_price.amount):
+        return False  # told already, with its date: a second run changes nothing
     subscription.scheduled_price_amount = new_price.amount
     subscription.scheduled_price_at = notice_until
     subscription.save(update_fields=["scheduled_price_amount", "scheduled_price_at",
@@ -115,8 +118,3 @@ def _clear(subscription) -> None:
     subscription.scheduled_price_amount = None
     subscription.scheduled_price_at = None
 
-
-def _send_notices(subscription_ids: List[int]) -> None:
-    from ..saleor_adapter.notifications import send_price_change_notices
-
-    send_price_change_notices.delay(subscription_ids)

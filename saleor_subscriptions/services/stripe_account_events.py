@@ -1,8 +1,9 @@
 """Stripe webhooks in about a subscription's charge or card that happened outside the plugin:
 disputes (an event, a staff notice, the store's "pause when disputed" setting) and the stored
 card changed, removed or about to expire at Stripe (the card details, an event, a notice to the
-customer). Registered in stripe_webhooks.HANDLERS; replays stop at the stored event id, and each
-handler also checks the history, so a second delivery or an older event changes nothing."""
+customer: the notice ledger's, decided with the event, services/notices.py). Registered in
+stripe_webhooks.HANDLERS; replays stop at the stored event id, and each handler also checks the
+history, so a second delivery or an older event changes nothing."""
 import dataclasses
 from datetime import datetime
 
@@ -148,7 +149,6 @@ def card_updated(event: dict, now: datetime, context) -> str:
                          payment_method=facts.reference, sent_at=facts.sent_at,
                          previous_last4=before[1], last4=facts.last4,
                          exp_month=facts.exp_month, exp_year=facts.exp_year)
-            _tell_customer(subscription, "updated")
             changed += 1
     return "%s: %d" % (RECORDED, changed) if changed else NOTHING_TO_DO + ": no change"
 
@@ -168,7 +168,6 @@ def card_detached(event: dict, now: datetime, context) -> str:
             record_event(subscription, EventType.CARD_DETACHED, date=now,
                          payment_method=facts.reference, sent_at=facts.sent_at,
                          last4=subscription.card_last4)
-            _tell_customer(subscription, "detached")
             told += 1
     return "%s: %d" % (RECORDED, told) if told else NOTHING_TO_DO + ": no subscription"
 
@@ -196,20 +195,18 @@ def card_expiring(event: dict, now: datetime, context) -> str:
 def _tell_customer_card_expires(subscription, facts) -> None:
     """The card-expiring notice of services/reminders.py: its ledger row also stops the hourly
     reminder run from sending a second one for the same card expiry."""
+    from ..domain.notices import NoticeKind
+    from .notices import decide, subject_key
     from .reminders import decide_card_expiring
 
     if facts.exp_month and facts.exp_year and not subscription.card_exp_year:
         subscription.card_exp_month, subscription.card_exp_year = facts.exp_month, facts.exp_year
     if subscription.card_exp_month and subscription.card_exp_year:
         decide_card_expiring(subscription)
-    else:
-        _tell_customer(subscription, "expiring")
-
-
-def _tell_customer(subscription, kind: str) -> None:
-    from ..saleor_adapter.emails import schedule_card_notice
-
-    schedule_card_notice(subscription.pk, kind)
+    else:  # no expiry known: once per card
+        decide(subscription, NoticeKind.CARD_EXPIRING, subject_key("expiring:" + facts.reference),
+               card_brand=subscription.card_brand,
+               card_last4=facts.last4 or subscription.card_last4, card_expiry="")
 
 
 HANDLERS = {

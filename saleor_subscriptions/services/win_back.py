@@ -4,7 +4,8 @@ subscription back — on its plan or another of the family — at the offered te
 through the renewal (the one charging path) with the saved card or a new one.
 
 Exactly once: one `WinBackOffer` row per subscription and ending (unique), written under the
-subscription's row lock by the beat task; the e-mail goes out when that row commits.
+subscription's row lock by the beat task, with its history row, which decides the e-mail once
+(the notice ledger, services/notices.py; sent when the row commits).
 """
 import secrets
 from datetime import datetime, timedelta
@@ -57,8 +58,6 @@ def send_due(now: datetime, settings, limit: int = 200) -> int:
 
 
 def _offer(subscription_id: int, now: datetime, settings) -> int:
-    from ..saleor_adapter.emails import schedule_win_back_email
-
     try:
         with transaction.atomic():
             subscription = (Subscription.objects
@@ -76,10 +75,6 @@ def _offer(subscription_id: int, now: datetime, settings) -> int:
                          win_back_code=offer.code,
                          expires_at=offer.expires_at, percent=offer.percent,
                          renewals=offer.renewals)
-            recipient = subscription.user.email if subscription.user_id else subscription.email
-            schedule_win_back_email(recipient, plan_name=subscription.plan.name,
-                                    code=offer.code, expires_at=offer.expires_at,
-                                    percent=offer.percent, renewals=offer.renewals)
     except IntegrityError:  # sent by another worker in the meantime: exactly once
         return 0
     return 1

@@ -215,3 +215,22 @@ def test_a_refused_upgrade_tells_the_customer_safe_words_not_the_gateways(
     attempt = PaymentAttempt.objects.get(subscription=basic, purpose="proration")
     assert attempt.error_message == raw  # the detail stays for staff
     assert Subscription.objects.get(pk=basic.pk).plan == tiers["basic"]
+
+
+def test_the_upgrade_charges_through_the_one_amount_rule(customer_api, basic, tiers, flaky,
+                                                         monkeypatch):
+    """tests/unit/test_charge_amounts.py pins the rule of `charging.call_for`; the prorated
+    upgrade asks it, as the renewal run does, rather than a gateway call of its own."""
+    from saleor_subscriptions.services import charging
+
+    asked, call_for = [], charging.call_for
+
+    def spy(context, started):
+        asked.append(started[1].idempotency_key)
+        return call_for(context, started)
+
+    monkeypatch.setattr(charging, "call_for", spy)
+    body = upgrade(customer_api, basic, tiers["medium"])
+    assert body["data"]["subscriptionChangePlan"]["subscriptionErrors"] == []
+    attempt = PaymentAttempt.objects.get(subscription=basic, purpose="proration")
+    assert asked == [attempt.idempotency_key]

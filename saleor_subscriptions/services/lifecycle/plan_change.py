@@ -146,7 +146,8 @@ def change_plan(subscription_id: int, actor: Actor, now: datetime, settings,
         from ..renewals import make_context
 
         context = make_context(settings)
-        result = charging.charge(context, started[1])
+        # Never CARRIED: `start` carried an amount below the minimum instead of storing it.
+        result = charging.call_for(context, started)
         outcome = proration_charge.record_outcome(started[0], result, now, context)
     if outcome != proration_charge.SUCCEEDED:
         raise proration_charge.refusal(started[0], outcome)

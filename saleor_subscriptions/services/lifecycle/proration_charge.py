@@ -37,7 +37,7 @@ def proration_key(subscription, plan, quantity: int) -> str:
 
 def start(subscription, plan, offer, now: datetime, actor: Actor):
     """Inside the caller's transaction, subscription locked: the order and the STARTED attempt.
-    Returns (order, started), `started` being what `charging.charge` takes (attempt id, request,
+    Returns (order, started), `started` being what `charging.call_for` takes (attempt id, request,
     reconcile) — or None when the taxed difference is below the gateway's minimum charge and was
     carried to the next renewal instead."""
     from ...saleor_adapter.orders import create_adjustment_order, order_total
