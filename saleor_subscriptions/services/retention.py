@@ -3,7 +3,9 @@ reason, accepting one (applied through the lifecycle's own changes), and the dec
 cancellation after the offers writes.
 
 Eligible: an active or trialing subscription (not past due, paused or ending), no charge of it in
-flight, and no accepted offer in the store's "Months between accepted retention offers".
+flight, and no accepted offer in the store's "Months between accepted retention offers". An
+accept answers the last showing of offers while it is open (not yet accepted or declined): one
+showing, one accepted offer, whatever the months between offers.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -169,6 +171,11 @@ def accept(subscription_id: int, offer: RetentionOffer, reason: str, actor: Acto
         raise refuse("This offer is not available for this reason.",
                      SubscriptionErrorCode.NOT_FOUND, "offer_id")
     ensure_eligible(subscription, now, settings)
+    shown = _open_offered(subscription)
+    if shown is None or shown.parameters.get("reason") != reason \
+            or offer.pk not in shown.parameters.get("offers", []):
+        raise refuse("This offer is not open: ask for the cancellation offers again.",
+                     SubscriptionErrorCode.NOT_ALLOWED, "offer_id")
     if not _applicable(offer, subscription, settings):
         raise refuse("This offer does not apply to this subscription.",
                      SubscriptionErrorCode.NOT_ALLOWED, "offer_id")
