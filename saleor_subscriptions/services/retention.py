@@ -20,14 +20,13 @@ from ..domain.states import Status
 from ..error_codes import SubscriptionErrorCode
 from ..models import EventType, Subscription, SubscriptionEvent, SubscriptionPlan
 from ..offer_models import RetentionOffer, RetentionOfferKind
-from .discounts import grant_discount
+from .discounts import MAX_RENEWALS, grant_discount
 from .events import record_event
 from .lifecycle import Actor, charge_in_flight, lock, pause, plan_change, refuse
 from .lifecycle.cancel import REASONS
 
 #: kinds granted through the discount core (services/discounts.py)
 DISCOUNT_KINDS = (RetentionOfferKind.DISCOUNT,)
-MAX_RENEWALS = 120
 #: Whole months: the cooldown counts 30-day months (no anchor to clamp to here).
 MONTH = timedelta(days=30)
 
