@@ -20,7 +20,7 @@ from ..domain.states import Status
 from ..error_codes import SubscriptionErrorCode
 from ..models import EventType, Subscription, SubscriptionEvent, SubscriptionPlan
 from ..offer_models import RetentionOffer, RetentionOfferKind
-from .discounts import MAX_RENEWALS, grant_discount
+from .discounts import MAX_RENEWALS, grant_offer_discount
 from .events import record_event
 from .lifecycle import Actor, charge_in_flight, lock, pause, plan_change, refuse
 from .lifecycle.cancel import REASONS
@@ -203,12 +203,6 @@ def _apply(subscription, offer, actor, now, settings, plan) -> dict:
         plan_change.change_plan(subscription.pk, actor, now, settings, plan,
                                 subscription.quantity)
         return {"to_plan": plan.pk}
-    return _grant_discount(subscription, offer, actor, now)
-
-
-def _grant_discount(subscription, offer, actor, now) -> dict:
-    subscription = lock(subscription.pk)
-    grant_discount(subscription, source=DiscountSource.RETENTION_OFFER, percent=offer.percent,
-                   renewals=offer.renewals, reason="Retention offer (%s)" % offer.reason,
-                   actor=actor, now=now)
+    grant_offer_discount(subscription, offer, source=DiscountSource.RETENTION_OFFER,
+                         reason="Retention offer (%s)" % offer.reason, actor=actor, now=now)
     return {"percent": offer.percent, "renewals": offer.renewals}
