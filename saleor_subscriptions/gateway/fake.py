@@ -16,7 +16,8 @@ import os
 import random
 import time
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from datetime import datetime, timezone
+from typing import Iterator, Optional, Tuple
 
 import redis
 from prices import Money
@@ -27,6 +28,7 @@ from .interface import (
     ChargeOutcome,
     ChargeRequest,
     ChargeResult,
+    GatewayRefund,
     PaymentGateway,
     RefundResult,
 )
@@ -131,8 +133,21 @@ class FakeGateway(PaymentGateway):
 
     def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:
         # A repeated key refunds nothing more, like Stripe.
-        self.redis.hsetnx(PREFIX + "refunds", idempotency_key, reference)
+        self.redis.hsetnx(PREFIX + "refunds", idempotency_key, json.dumps({
+            "charge": reference, "amount": str(amount.amount), "currency": amount.currency,
+            "created": time.time()}))
         return RefundResult(True, reference="re_" + idempotency_key)
+
+    def list_refunds(self, charge_reference: str) -> Optional[Tuple[GatewayRefund, ...]]:
+        # Our own refunds only: the fake has no dashboard to refund from.
+        refunds = (
+            (key.decode(), json.loads(value))
+            for key, value in self.redis.hgetall(PREFIX + "refunds").items())
+        return tuple(
+            GatewayRefund("re_" + key, Money(refund["amount"], refund["currency"]), True,
+                          datetime.fromtimestamp(refund["created"], tz=timezone.utc))
+            for key, refund in sorted(refunds, key=lambda item: item[1]["created"])
+            if refund["charge"] == charge_reference)
 
     # -- for tests and benchmarks -------------------------------------------------------------
     def charges(self):

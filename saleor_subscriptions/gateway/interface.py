@@ -4,8 +4,9 @@ Every charge carries an idempotency key that the caller stored *before* calling,
 unknown outcome (timeout after the money was taken) can be looked up instead of charged again.
 """
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from prices import Money
 
@@ -65,6 +66,15 @@ class RefundResult:
     error_message: str = ""
 
 
+@dataclass(frozen=True)
+class GatewayRefund:
+    """A refund the gateway holds for a charge, wherever it was made."""
+    reference: str  # re_...
+    amount: Money
+    ours: bool  # asked for by our own code (its metadata), which records it itself
+    created: datetime
+
+
 class PaymentGateway:
     """Interface; implementations: gateway.stripe_gateway.StripeGateway, gateway.fake.FakeGateway."""
 
@@ -88,4 +98,9 @@ class PaymentGateway:
         raise NotImplementedError
 
     def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:
+        raise NotImplementedError
+
+    def list_refunds(self, charge_reference: str) -> Optional[Tuple[GatewayRefund, ...]]:
+        """Every refund of the charge (failed or cancelled ones left out); None when the gateway
+        could not be asked."""
         raise NotImplementedError

@@ -8,7 +8,8 @@ Cards (payment method references):
   attempts, then paid (a dunning retry recovers it);
 - "pm_sim_lost_<cycle>": every renewal from cycle <cycle> on is declined (dunning gives up).
 """
-from typing import Dict, Optional
+from datetime import datetime, timezone
+from typing import Dict, Optional, Tuple
 
 from .. import GATEWAY_ID
 from .interface import (
@@ -16,6 +17,7 @@ from .interface import (
     ChargeOutcome,
     ChargeRequest,
     ChargeResult,
+    GatewayRefund,
     PaymentGateway,
     RefundResult,
 )
@@ -59,6 +61,7 @@ class SimulatedGateway(PaymentGateway):
 
     def __init__(self):
         self._by_key: Dict[str, ChargeResult] = {}
+        self._refunds: Dict[str, tuple] = {}  # key -> (charge reference, GatewayRefund)
         self._sequence = 0
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
@@ -91,7 +94,13 @@ class SimulatedGateway(PaymentGateway):
         return None
 
     def refund(self, reference, amount, idempotency_key: str) -> RefundResult:
-        return RefundResult(True, reference="re_sim_" + idempotency_key)
+        made = GatewayRefund("re_sim_" + idempotency_key, amount, True,
+                             datetime.now(timezone.utc))
+        self._refunds.setdefault(idempotency_key, (reference, made))
+        return RefundResult(True, reference=made.reference)
+
+    def list_refunds(self, charge_reference: str) -> Optional[Tuple[GatewayRefund, ...]]:
+        return tuple(made for charge, made in self._refunds.values() if charge == charge_reference)
 
 
 #: set to 1 by scripts/demo.sh: the demo's simulated customers keep paying with simulated
@@ -128,6 +137,9 @@ class SimulatedCardsRouter(PaymentGateway):
 
     def refund(self, reference, amount, idempotency_key: str) -> RefundResult:
         return self._for(reference).refund(reference, amount, idempotency_key)
+
+    def list_refunds(self, charge_reference: str) -> Optional[Tuple[GatewayRefund, ...]]:
+        return self._for(charge_reference).list_refunds(charge_reference)
 
 
 def with_simulated_cards(gateway: PaymentGateway) -> PaymentGateway:

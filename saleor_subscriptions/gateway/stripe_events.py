@@ -3,14 +3,14 @@
 Only this module knows Stripe's event format; services get plain values (stripe_webhooks.py).
 """
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Optional, Tuple
 
 import stripe
 from prices import Money
 
 from ..domain.money import from_stripe_amount
-from .stripe_gateway import METADATA_KEY, REFUND_METADATA_KEY
+from .interface import GatewayRefund
+from .stripe_gateway import METADATA_KEY, gateway_refund
 
 #: Stripe's own default: an event signed longer ago than this is refused (a replayed capture)
 TOLERANCE_SECONDS = 300
@@ -53,33 +53,21 @@ def intent_facts(event: dict) -> Optional[IntentFacts]:
 
 
 @dataclass(frozen=True)
-class StripeRefund:
-    reference: str  # re_...
-    amount: Money
-    ours: bool  # asked for by our own code (its metadata), which records it itself
-    created: datetime
-
-
-@dataclass(frozen=True)
 class RefundFacts:
     charge_reference: str  # ch_...
     intent_reference: str  # pi_... (what our Saleor payments are recorded under)
     refunded: Money  # everything refunded on the charge so far, wherever it was refunded
     #: the charge's refunds, when the event lists them all (None: only the total is known)
-    refunds: Optional[Tuple[StripeRefund, ...]]
+    refunds: Optional[Tuple[GatewayRefund, ...]]
 
 
-def _refunds(charge: dict, currency: str) -> Optional[Tuple[StripeRefund, ...]]:
+def _refunds(charge: dict, currency: str) -> Optional[Tuple[GatewayRefund, ...]]:
     listed = charge.get("refunds")
     if not isinstance(listed, dict) or listed.get("has_more"):
         return None
-    return tuple(
-        StripeRefund(
-            refund["id"], from_stripe_amount(int(refund.get("amount") or 0), currency),
-            bool((refund.get("metadata") or {}).get(REFUND_METADATA_KEY)),
-            datetime.fromtimestamp(int(refund.get("created") or 0), tz=timezone.utc))
-        for refund in listed.get("data") or ()
-        if refund.get("id") and refund.get("status") in ("succeeded", "pending", None))
+    return tuple(refund for refund in (gateway_refund(item, currency)
+                                       for item in listed.get("data") or ())
+                 if refund is not None)
 
 
 def refund_facts(event: dict) -> Optional[RefundFacts]:

@@ -4,7 +4,8 @@ Correctness never depends on Stripe's Idempotency-Key (localstripe ignores it): 
 travels in the PaymentIntent's metadata, and `find_charge` looks it up before any second try.
 """
 import logging
-from typing import Iterable, Optional
+from datetime import datetime, timezone
+from typing import Iterable, Optional, Tuple
 
 import stripe
 from prices import Money
@@ -17,6 +18,7 @@ from .interface import (
     ChargeOutcome,
     ChargeRequest,
     ChargeResult,
+    GatewayRefund,
     PaymentGateway,
     RefundResult,
 )
@@ -27,6 +29,8 @@ METADATA_KEY = "idempotency_key"
 #: on every refund we ask for: charge.refunded then knows the refund is recorded by our own
 #: request (stripe_webhooks.charge_refunded), not made in Stripe's dashboard
 REFUND_METADATA_KEY = "saleor_subscriptions_refund"
+#: refunds in these states gave or will give the money back (failed and canceled ones did not)
+REFUND_STATUSES = ("succeeded", "pending", None)
 AUTHENTICATION_REQUIRED = "authentication_required"
 LIST_PAGE_SIZE = 100
 # Errors after which Stripe may or may not have taken the money.
@@ -142,6 +146,28 @@ class StripeGateway(PaymentGateway):
         succeeded = refund.get("status") in ("succeeded", "pending")
         return RefundResult(succeeded=succeeded, reference=refund["id"],
                             error_message="" if succeeded else str(refund.get("status")))
+
+    def list_refunds(self, charge_reference: str) -> Optional[Tuple[GatewayRefund, ...]]:
+        refunds = self._stripe.Refund
+        params = dict(charge=charge_reference, limit=LIST_PAGE_SIZE)
+        try:
+            listed = list(refunds.pages_from(refunds.list(**params), **params))
+        except stripe.error.StripeError as error:
+            logger.warning("list_refunds %s: %s", charge_reference, error)
+            return None
+        return tuple(refund for refund in (gateway_refund(item, item.get("currency") or "")
+                                           for item in listed) if refund is not None)
+
+
+def gateway_refund(refund, currency: str) -> Optional[GatewayRefund]:
+    """A Stripe Refund object (listed, or embedded in a charge) as the services know it; None
+    for one that gave no money back."""
+    if not refund.get("id") or refund.get("status") not in REFUND_STATUSES:
+        return None
+    return GatewayRefund(
+        refund["id"], from_stripe_amount(int(refund.get("amount") or 0), currency.upper()),
+        bool((refund.get("metadata") or {}).get(REFUND_METADATA_KEY)),
+        datetime.fromtimestamp(int(refund.get("created") or 0), tz=timezone.utc))
 
 
 def intent_result(intent) -> ChargeResult:

@@ -10,12 +10,20 @@ from saleor.payment import ChargeStatus, TransactionKind
 from saleor.payment.models import Payment, Transaction
 
 
+def _payments(gateway_id: str, references):
+    return (Payment.objects.filter(gateway=gateway_id,
+                                   token__in=[ref for ref in references if ref])
+            .order_by("pk"))
+
+
+def payment_of(gateway_id: str, references) -> Optional[Payment]:
+    """The Saleor payment recorded for one of `references` (intent or charge id)."""
+    return _payments(gateway_id, references).first()
+
+
 def locked_payment(gateway_id: str, references) -> Optional[Payment]:
-    """The Saleor payment recorded for one of `references` (intent or charge id), row-locked:
-    two deliveries of one refund are recorded one after the other."""
-    return (Payment.objects.select_for_update(of=("self",))
-            .filter(gateway=gateway_id, token__in=[ref for ref in references if ref])
-            .order_by("pk").first())
+    """payment_of, row-locked: two deliveries of one refund are recorded one after the other."""
+    return _payments(gateway_id, references).select_for_update(of=("self",)).first()
 
 
 def refunded_in_saleor(payment: Payment) -> Decimal:

@@ -130,6 +130,14 @@ def _clean_renewals(renewals: Optional[int]) -> Optional[int]:
     return renewals
 
 
+def grant_offer_discount(subscription: Subscription, offer, *, source: str, reason: str,
+                         actor, now: datetime) -> SubscriptionDiscount:
+    """An offer's percent off its next renewals (a retention offer, a win-back code): the
+    offer's terms were checked when it was made; the caller holds the row lock."""
+    return grant_discount(subscription, source=source, percent=offer.percent,
+                          renewals=offer.renewals, reason=reason, actor=actor, now=now)
+
+
 def grant_discount(subscription: Subscription, *, source: str, reason: str = "",
                    actor=None, now: datetime, percent=None, amount=None,
                    currency: Optional[str] = None, renewals: Optional[int] = None,

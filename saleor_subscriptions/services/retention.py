@@ -3,7 +3,9 @@ reason, accepting one (applied through the lifecycle's own changes), and the dec
 cancellation after the offers writes.
 
 Eligible: an active or trialing subscription (not past due, paused or ending), no charge of it in
-flight, and no accepted offer in the store's "Months between accepted retention offers".
+flight, and no accepted offer in the store's "Months between accepted retention offers". An
+accept answers the last showing of offers while it is open (not yet accepted or declined): one
+showing, one accepted offer, whatever the months between offers.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,14 +20,13 @@ from ..domain.states import Status
 from ..error_codes import SubscriptionErrorCode
 from ..models import EventType, Subscription, SubscriptionEvent, SubscriptionPlan
 from ..offer_models import RetentionOffer, RetentionOfferKind
-from .discounts import grant_discount
+from .discounts import MAX_RENEWALS, grant_offer_discount
 from .events import record_event
 from .lifecycle import Actor, charge_in_flight, lock, pause, plan_change, refuse
 from .lifecycle.cancel import REASONS
 
 #: kinds granted through the discount core (services/discounts.py)
 DISCOUNT_KINDS = (RetentionOfferKind.DISCOUNT,)
-MAX_RENEWALS = 120
 #: Whole months: the cooldown counts 30-day months (no anchor to clamp to here).
 MONTH = timedelta(days=30)
 
@@ -169,6 +170,11 @@ def accept(subscription_id: int, offer: RetentionOffer, reason: str, actor: Acto
         raise refuse("This offer is not available for this reason.",
                      SubscriptionErrorCode.NOT_FOUND, "offer_id")
     ensure_eligible(subscription, now, settings)
+    shown = _open_offered(subscription)
+    if shown is None or shown.parameters.get("reason") != reason \
+            or offer.pk not in shown.parameters.get("offers", []):
+        raise refuse("This offer is not open: ask for the cancellation offers again.",
+                     SubscriptionErrorCode.NOT_ALLOWED, "offer_id")
     if not _applicable(offer, subscription, settings):
         raise refuse("This offer does not apply to this subscription.",
                      SubscriptionErrorCode.NOT_ALLOWED, "offer_id")
@@ -197,12 +203,6 @@ def _apply(subscription, offer, actor, now, settings, plan) -> dict:
         plan_change.change_plan(subscription.pk, actor, now, settings, plan,
                                 subscription.quantity)
         return {"to_plan": plan.pk}
-    return _grant_discount(subscription, offer, actor, now)
-
-
-def _grant_discount(subscription, offer, actor, now) -> dict:
-    subscription = lock(subscription.pk)
-    grant_discount(subscription, source=DiscountSource.RETENTION_OFFER, percent=offer.percent,
-                   renewals=offer.renewals, reason="Retention offer (%s)" % offer.reason,
-                   actor=actor, now=now)
+    grant_offer_discount(subscription, offer, source=DiscountSource.RETENTION_OFFER,
+                         reason="Retention offer (%s)" % offer.reason, actor=actor, now=now)
     return {"percent": offer.percent, "renewals": offer.renewals}

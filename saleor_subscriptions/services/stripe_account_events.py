@@ -42,26 +42,37 @@ def _seen(subscription, types, **parameters) -> bool:
     return subscription.events.filter(type__in=types, **lookups).exists()
 
 
-def dispute_opened(event: dict, now: datetime, context) -> str:
-    from ..config import load_settings
-
+def _record_dispute(event: dict, now: datetime, context, event_type: str, seen_types):
+    """(subscription, facts, order) once the dispute's event is written under the row lock,
+    or the handler's answer (a string) when there is nothing to write: not a dispute, not our
+    charge, or one of `seen_types` recorded for this dispute already (a replay, an old event).
+    Call inside a transaction."""
     facts = stripe_events.dispute_facts(event)
     if facts is None:
         return NOTHING_TO_DO + ": no dispute"
+    subscription_id, order = _subscription_of_charge(facts, context)
+    if subscription_id is None:
+        return NOTHING_TO_DO + ": not our charge"
+    subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)
+    if _seen(subscription, seen_types, dispute=facts.reference):
+        return NOTHING_TO_DO + ": dispute already %s" % (
+            "recorded" if event_type == EventType.DISPUTE_OPENED else "closed")
+    record_event(subscription, event_type, date=now, order=order, amount=facts.amount,
+                 dispute=facts.reference, reason=facts.reason, dispute_status=facts.status)
+    return subscription, facts, order
+
+
+def dispute_opened(event: dict, now: datetime, context) -> str:
+    from ..config import load_settings
+
     with transaction.atomic():
-        subscription_id, order = _subscription_of_charge(facts, context)
-        if subscription_id is None:
-            return NOTHING_TO_DO + ": not our charge"
-        subscription = Subscription.objects.select_for_update(of=("self",)).get(
-            pk=subscription_id)
-        if _seen(subscription, (EventType.DISPUTE_OPENED, EventType.DISPUTE_CLOSED),
-                 dispute=facts.reference):
-            return NOTHING_TO_DO + ": dispute already recorded"
-        record_event(subscription, EventType.DISPUTE_OPENED, date=now, order=order,
-                     amount=facts.amount, dispute=facts.reference, reason=facts.reason,
-                     dispute_status=facts.status)
+        recorded = _record_dispute(event, now, context, EventType.DISPUTE_OPENED,
+                                   (EventType.DISPUTE_OPENED, EventType.DISPUTE_CLOSED))
+        if isinstance(recorded, str):
+            return recorded
+        subscription, facts, order = recorded
         settings = load_settings()
-        paused = settings.pause_on_dispute and _pause_for_dispute(subscription_id, now, settings)
+        paused = settings.pause_on_dispute and _pause_for_dispute(subscription.pk, now, settings)
         _tell_staff(subscription, facts, order, opened=True, paused=paused)
     return "%s: dispute opened%s" % (RECORDED, ", paused" if paused else "")
 
@@ -79,20 +90,12 @@ def _pause_for_dispute(subscription_id: int, now: datetime, settings) -> bool:
 
 
 def dispute_closed(event: dict, now: datetime, context) -> str:
-    facts = stripe_events.dispute_facts(event)
-    if facts is None:
-        return NOTHING_TO_DO + ": no dispute"
     with transaction.atomic():
-        subscription_id, order = _subscription_of_charge(facts, context)
-        if subscription_id is None:
-            return NOTHING_TO_DO + ": not our charge"
-        subscription = Subscription.objects.select_for_update(of=("self",)).get(
-            pk=subscription_id)
-        if _seen(subscription, (EventType.DISPUTE_CLOSED,), dispute=facts.reference):
-            return NOTHING_TO_DO + ": dispute already closed"
-        record_event(subscription, EventType.DISPUTE_CLOSED, date=now, order=order,
-                     amount=facts.amount, dispute=facts.reference, reason=facts.reason,
-                     dispute_status=facts.status)
+        recorded = _record_dispute(event, now, context, EventType.DISPUTE_CLOSED,
+                                   (EventType.DISPUTE_CLOSED,))
+        if isinstance(recorded, str):
+            return recorded
+        subscription, facts, order = recorded
         _tell_staff(subscription, facts, order, opened=False, paused=False)
     return "%s: dispute %s" % (RECORDED, facts.status or "closed")
 

@@ -5,6 +5,7 @@ late, twice, or out of order) and record through the one charging path — the s
 `record_outcome` the renewal retries, the sweep and `subscriptionPaymentConfirm` use — whose
 locked attempt row makes every outcome recorded once, whoever gets there first.
 """
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 
@@ -126,12 +127,10 @@ def _refunds_to_record(facts, payment, now: datetime):
     Each Stripe refund is recorded once, by its id: Saleor's refund path keeps the id as its
     transaction's token, and so do we. A refund of ours (its metadata) is recorded by the
     request that asked for it; until then (the event can come before that request commits) the
-    event waits. Without the list of refunds, only what Saleor lacks of Stripe's total is."""
+    event waits."""
     from ..saleor_adapter import gateway_refunds
 
     missing = facts.refunded.amount - gateway_refunds.refunded_in_saleor(payment)
-    if facts.refunds is None:
-        return ([(facts.charge_reference, missing)] if missing > 0 else []), False
     recorded = gateway_refunds.recorded_refund_references(payment)
     unrecorded = [refund for refund in facts.refunds if refund.reference not in recorded]
     waiting = any(refund.ours and now - refund.created < OWN_REFUND_GRACE
@@ -147,6 +146,27 @@ def _refunds_to_record(facts, payment, now: datetime):
     return outside, False
 
 
+def _with_listed_refunds(facts, gateway_id: str, context):
+    """`facts` with the charge's refunds as the gateway lists them now, when the event does not
+    embed them (Stripe's API 2022-11-15 and later, or more than one page): the same by-id check
+    then tells ours from the dashboard's. None when the gateway could not be asked."""
+    if facts.refunds is not None:
+        return facts
+    from ..saleor_adapter import gateway_refunds
+
+    # Only a charge of ours is worth asking the gateway about (no lock yet: no call under it).
+    if gateway_refunds.payment_of(gateway_id, [facts.intent_reference,
+                                               facts.charge_reference]) is None:
+        return facts
+    listed = context.gateway.list_refunds(facts.charge_reference)
+    if listed is None:
+        return None
+    # The list is newer than the event's total: record against it, oldest refund first.
+    total = Money(sum((refund.amount.amount for refund in listed), 0), facts.refunded.currency)
+    return dataclasses.replace(facts, refunds=tuple(sorted(listed, key=lambda r: r.created)),
+                               refunded=total)
+
+
 def charge_refunded(event: dict, now: datetime, context) -> str:
     """A refund made in Stripe's dashboard: written on the order's Saleor payment and the
     subscription's history; refunds Saleor recorded already (ours) are not written again."""
@@ -156,11 +176,16 @@ def charge_refunded(event: dict, now: datetime, context) -> str:
     if facts is None:
         return NOTHING_TO_DO + ": no charge"
     gateway_id = getattr(context.gateway, "saleor_gateway_id", "") or GATEWAY_ID
+    facts = _with_listed_refunds(facts, gateway_id, context)
+    if facts is None:
+        return RETRY + ": the charge's refunds could not be listed"
     with transaction.atomic():
         payment = gateway_refunds.locked_payment(
             gateway_id, [facts.intent_reference, facts.charge_reference])
         if payment is None or payment.currency != facts.refunded.currency:
             return NOTHING_TO_DO + ": not our payment"
+        if facts.refunds is None:  # the payment appeared after the look above
+            return RETRY + ": the charge's refunds are not listed yet"
         outside, waiting = _refunds_to_record(facts, payment, now)
         if waiting:
             return RETRY + ": our own refund is not recorded yet"

@@ -23,8 +23,7 @@ from ..domain.money import quantize
 from ..error_codes import SubscriptionErrorCode
 from ..models import ActorType
 from . import discounts
-
-MAX_RENEWALS = discounts.MAX_RENEWALS
+from .discounts import MAX_RENEWALS
 
 
 def _refuse(field: str, message: str, code=SubscriptionErrorCode.INVALID):

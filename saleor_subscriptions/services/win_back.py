@@ -22,7 +22,7 @@ from ..domain.text import text_problem
 from ..error_codes import SubscriptionErrorCode
 from ..models import EventType, Subscription, SubscriptionPlan
 from ..offer_models import WinBackOffer
-from .discounts import grant_discount
+from .discounts import grant_offer_discount
 from .events import record_event
 from .lifecycle import Actor, lock, refuse
 from .lifecycle.cancel import restart
@@ -142,7 +142,8 @@ def redeem(code: str, user, actor: Actor, now: datetime, settings,
         offer.redeemed_at = now
         offer.save(update_fields=["redeemed_at"])
         if offer.percent and offer.renewals:
-            _grant_discount(subscription, offer, actor, now)
+            grant_offer_discount(subscription, offer, source=DiscountSource.WIN_BACK,
+                                 reason="Win-back offer", actor=actor, now=now)
         record_event(subscription, EventType.WIN_BACK_REDEEMED, date=now,
                      percent=offer.percent, renewals=offer.renewals,
                      plan=subscription.plan_id, **actor.event_fields())
@@ -151,7 +152,3 @@ def redeem(code: str, user, actor: Actor, now: datetime, settings,
     renew_subscription(subscription.pk, now, force=True)
     return Subscription.objects.select_related("plan").get(pk=subscription.pk)
 
-
-def _grant_discount(subscription, offer, actor, now) -> None:
-    grant_discount(subscription, source=DiscountSource.WIN_BACK, percent=offer.percent,
-                   renewals=offer.renewals, reason="Win-back offer", actor=actor, now=now)

@@ -11,13 +11,14 @@ import pytest
 from django.db import connection
 from saleor.discount.models import Voucher, VoucherCustomer
 
-from saleor_subscriptions.discount_models import SubscriptionDiscount
+from saleor_subscriptions.discount_models import SubscriptionDiscount, SubscriptionVoucherTerms
 from saleor_subscriptions.models import Subscription
 from saleor_subscriptions.services.renewals import renew_due_subscriptions
 from saleor_subscriptions.testing import renewal_factories as rf
 from saleor_subscriptions.testing import storefront
 from saleor_subscriptions.testing.client import ApiClient
 from saleor_subscriptions.testing.factories import create_plan
+from saleor_subscriptions.testing.plugins import configure_plugin
 
 KEY = "sk_test_subscriptions"
 VOUCHER_CREATE = """
@@ -332,3 +333,17 @@ def test_a_voucher_on_a_free_trial_discounts_only_what_is_charged_now(
     intents = rf.payment_intents(plugin_on.url, KEY, subscription.customer_reference)
     renewals = sorted(intents, key=lambda intent: intent["created"])[-3:]
     assert [intent["amount"] for intent in renewals] == [1220, 1220, 1400]
+
+
+def test_terms_are_refused_while_subscriptions_are_switched_off(staff_api, store):
+    """As every other staff mutation of ours: PLUGIN_INACTIVE, nothing stored."""
+    voucher_id = create_voucher(staff_api, "OFF")
+    configure_plugin(staff_api, active=False, **{"Stripe secret key": KEY})
+
+    payload = set_terms(staff_api, voucher_id, "FOREVER")
+
+    assert payload["subscriptionErrors"] == [{"field": None, "code": "PLUGIN_INACTIVE"}]
+    assert payload["voucherTerms"] is None
+    assert not SubscriptionVoucherTerms.objects.exists()
+    configure_plugin(staff_api, active=True, **{"Stripe secret key": KEY})
+    assert set_terms(staff_api, voucher_id, "FOREVER")["subscriptionErrors"] == []

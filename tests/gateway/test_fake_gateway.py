@@ -103,3 +103,26 @@ def test_budget_is_shared_by_processes():
         per_second = Counter(int(stamp) for stamp in stamps)
     assert sum(per_second.values()) == 30
     assert max(per_second.values()) <= 10
+
+
+def test_refunds_are_listed_by_charge_once_per_key_like_stripe(gateway):
+    charged = gateway.charge(request("k-refunded"))
+    other = gateway.charge(request("k-other"))
+    for key in ("refund:a", "refund:a", "refund:b"):
+        assert gateway.refund(charged.reference, Money("2.00", "USD"), key).succeeded
+    gateway.refund(other.reference, Money("1.00", "USD"), "refund:c")
+
+    listed = gateway.list_refunds(charged.reference)
+    assert sorted((r.reference, r.amount, r.ours) for r in listed) == [
+        ("re_refund:a", Money("2.00", "USD"), True), ("re_refund:b", Money("2.00", "USD"), True)]
+    assert gateway.list_refunds("pi_fake_unknown") == ()
+
+
+def test_the_simulated_gateway_lists_its_refunds_by_charge():
+    from saleor_subscriptions.gateway.simulated import SimulatedCardsRouter, SimulatedGateway
+
+    router = SimulatedCardsRouter(FakeGateway(REDIS), SimulatedGateway())
+    charged = router.charge(ChargeRequest(Money("9.00", "USD"), "cus_1", "pm_sim_ok", "sim-1"))
+    router.refund(charged.reference, Money("4.00", "USD"), "refund:sim")
+    (refunded,) = router.list_refunds(charged.reference)
+    assert (refunded.reference, refunded.amount) == ("re_sim_refund:sim", Money("4.00", "USD"))

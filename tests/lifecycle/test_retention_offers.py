@@ -118,11 +118,13 @@ def test_owner_sees_the_offers_for_a_reason_and_pauses_instead_of_cancelling(
 
 @freeze_time("2030-02-10 12:00:00")
 def test_skip_offer_moves_the_next_renewal(customer_api, subscription, gid, store_offers):
+    offers(customer_api, gid(subscription), "NOT_USING")
     result = accept(customer_api, gid(subscription), store_offers["skip"]["id"], "NOT_USING")
     assert result["subscriptionErrors"] == []
     assert result["subscription"]["status"] == "ACTIVE"
     assert result["subscription"]["nextBillingAt"].startswith("2030-03-31T10:00")
-    assert event_types(subscription)[-2:] == ["renewal_skipped", "retention_offer_accepted"]
+    assert event_types(subscription)[-3:] == [
+        "retention_offered", "renewal_skipped", "retention_offer_accepted"]
 
 
 @freeze_time("2030-02-10 12:00:00")
@@ -175,6 +177,7 @@ def test_a_cancellation_without_offers_shown_records_no_decline(
 
 def test_one_accepted_offer_per_twelve_months(customer_api, subscription, gid, store_offers):
     with freeze_time("2030-02-10 12:00:00"):
+        offers(customer_api, gid(subscription), "NOT_USING")
         assert accept(customer_api, gid(subscription), store_offers["skip"]["id"],
                       "NOT_USING")["subscriptionErrors"] == []
     with freeze_time("2030-09-10 12:00:00"):
@@ -213,6 +216,7 @@ def test_no_offers_while_past_due_or_while_a_charge_is_in_flight(
 @freeze_time("2030-02-10 12:00:00")
 def test_offers_are_the_owners_alone_and_bad_input_changes_nothing(
         customer_api, other_customer_api, staff_api, subscription, gid, store_offers):
+    offers(customer_api, gid(subscription), "NOT_USING")
     before = snapshot(subscription)
     for api in (other_customer_api, staff_api):
         assert codes(offers(api, gid(subscription), "NOT_USING")) == [("id", "NOT_FOUND")]
@@ -261,3 +265,42 @@ def test_customers_cannot_set_up_offers(customer_api, subscriptions_on):
     assert body["errors"][0]["message"].startswith("You do not have permission")
     assert RetentionOffer.objects.count() == 0
 
+
+
+@freeze_time("2030-02-10 12:00:00")
+def test_without_a_cooldown_an_offer_shown_once_is_accepted_once(
+        customer_api, staff_api, subscription, gid, subscriptions_on):
+    """'Months between accepted retention offers' = 0: an accept answers the offers shown and
+    still open; a second accept of the same showing is refused and grants nothing more."""
+    subscriptions_on(**{"Months between accepted retention offers": "0"})
+    discount = create_offer(staff_api, reason="TOO_EXPENSIVE", kind="DISCOUNT", percent="30",
+                            renewals=3)
+    assert [o["id"] for o in offers(customer_api, gid(subscription), "TOO_EXPENSIVE")[
+        "offers"]] == [discount["id"]]
+    assert accept(customer_api, gid(subscription), discount["id"],
+                  "TOO_EXPENSIVE")["subscriptionErrors"] == []
+    before = snapshot(subscription)
+
+    again = accept(customer_api, gid(subscription), discount["id"], "TOO_EXPENSIVE")
+
+    assert codes(again) == [("offerId", "NOT_ALLOWED")]
+    assert snapshot(subscription) == before
+    assert event_types(subscription).count("discount_granted") == 1
+    # Shown again (no cooldown in this store): it may be accepted again.
+    offers(customer_api, gid(subscription), "TOO_EXPENSIVE")
+    assert accept(customer_api, gid(subscription), discount["id"],
+                  "TOO_EXPENSIVE")["subscriptionErrors"] == []
+    assert event_types(subscription).count("discount_granted") == 2
+
+
+@freeze_time("2030-02-10 12:00:00")
+def test_an_offer_never_shown_is_not_accepted(customer_api, subscription, gid, store_offers,
+                                              tiers):
+    offers(customer_api, gid(subscription), "NOT_USING")
+    before = snapshot(subscription)
+    # The downgrade answers another reason than the offers shown.
+    small = graphene.Node.to_global_id("SubscriptionPlan", tiers.pk)
+    refused = accept(customer_api, gid(subscription), store_offers["downgrade"]["id"],
+                     "SWITCHING", small)
+    assert codes(refused) == [("offerId", "NOT_ALLOWED")]
+    assert snapshot(subscription) == before

@@ -50,6 +50,17 @@ def _win_back_code(world):
                                 expires_at=NOW + timedelta(days=5))
 
 
+def _offers_shown(world):
+    """The owner asked for the cancellation offers: an accept answers that open showing."""
+    from saleor_subscriptions.offer_models import RetentionOffer
+    from saleor_subscriptions.services import retention
+    from saleor_subscriptions.services.lifecycle import Actor
+
+    retention.record_offered(world.subscription_pk, "too_expensive",
+                             list(RetentionOffer.objects.filter(reason="too_expensive")),
+                             Actor(), NOW)
+
+
 def _archive_spare(world):
     SubscriptionPlan.objects.filter(name="Archived").update(is_active=False)
 
@@ -125,7 +136,8 @@ OPS = [
        seen=lambda data, world: data is not None and [o["id"] for o in data["offers"]] == [
            world.ids["offer"]]),
     Op("subscriptionRetentionOfferAccept",
-       "(id: $sub, offerId: $offer, reason: TOO_EXPENSIVE) { %s }" % SUB, OWNER, ORDERS),
+       "(id: $sub, offerId: $offer, reason: TOO_EXPENSIVE) { %s }" % SUB, OWNER, ORDERS,
+       _offers_shown),
     Op("subscriptionWinBackRedeem", '(code: "matrix-win-back") { %s }' % SUB, OWNER, ORDERS,
        _win_back_code),
     Op("subscriptionRetentionOffers", "{ id kind }", STAFF, ORDERS,

@@ -124,3 +124,74 @@ def test_a_dashboard_refund_and_ours_each_recorded_once_whatever_the_order_of_ev
     sources = sorted(e.parameters.get("source", "") for e in
                      subscription.events.filter(type=EventType.REFUNDED))
     assert sources == ["", "stripe_dashboard"]
+
+
+def _charge_without_refunds(renewal, payment) -> dict:
+    """The charge as Stripe's API 2022-11-15 and later sends it: no embedded `refunds`."""
+    charge = _charge(renewal, payment)
+    charge.pop("refunds", None)
+    return charge
+
+
+def test_without_embedded_refunds_the_event_waits_for_our_own_refund(renewal, client,
+                                                                      monkeypatch):
+    """The charge's refunds are listed at Stripe and each goes through the same by-id check:
+    ours not yet recorded -> 503, nothing written; sent again once recorded -> nothing more."""
+    subscription, cycle, payment = _renewed(renewal)
+    answers = []
+    stripe_refund = StripeGateway.refund
+
+    def refund_then_event_arrives(gateway, reference, amount, idempotency_key):
+        result = stripe_refund(gateway, reference, amount, idempotency_key)
+        answers.append(post(client, event("evt_bare_early", "charge.refunded",
+                                          _charge_without_refunds(renewal, payment))))
+        return result
+
+    monkeypatch.setattr(StripeGateway, "refund", refund_then_event_arrives)
+    refund.refund(subscription.pk, Actor(), DUE, cycle.order_id, Decimal("5.00"))
+    monkeypatch.undo()
+
+    (early,) = answers
+    assert early.status_code == 503
+    assert StripeWebhookEvent.objects.get(stripe_id="evt_bare_early").processed_at is None
+    assert post(client, event("evt_bare_early", "charge.refunded",
+                              _charge_without_refunds(renewal, payment))).json()[
+        "result"] == "nothing_to_do"
+    (recorded,) = _refund_rows(payment)
+    assert recorded[0].startswith("re_") and recorded[1] == Decimal("5.00")
+    payment.refresh_from_db()
+    assert payment.captured_amount == cycle.amount - Decimal("5.00")
+    (history,) = subscription.events.filter(type=EventType.REFUNDED)
+    assert history.parameters.get("source", "") != "stripe_dashboard"
+
+
+def test_without_embedded_refunds_a_dashboard_refund_is_recorded_once_by_its_id(renewal,
+                                                                                client):
+    subscription, cycle, payment = _renewed(renewal)
+    stripe = rf.stripe_client(renewal.localstripe.url, STRIPE_TEST_KEY)
+    dashboard = stripe.Refund.create(payment_intent=payment.token, amount=300)
+    charge = _charge_without_refunds(renewal, payment)
+
+    assert post(client, event("evt_bare_dash", "charge.refunded", charge)).json()[
+        "result"] == "recorded"
+    # Another delivery of the same refund (another event id): already recorded by its id.
+    assert post(client, event("evt_bare_dash_2", "charge.refunded", charge)).json()[
+        "result"] == "nothing_to_do"
+    assert _refund_rows(payment) == [(dashboard["id"], Decimal("3.00"))]
+    (history,) = subscription.events.filter(type=EventType.REFUNDED)
+    assert history.parameters["source"] == "stripe_dashboard"
+    assert history.parameters["payment_reference"] == dashboard["id"]
+
+
+def test_without_embedded_refunds_the_refunds_are_listed_through_the_gateway(renewal):
+    """StripeGateway.list_refunds: each refund of the charge, ours marked by its metadata."""
+    _, _, payment = _renewed(renewal)
+    gateway = StripeGateway.from_settings(load_settings())
+    assert gateway.refund(payment.token, Money(Decimal("2.00"), "USD"), "refund:listed").succeeded
+    stripe = rf.stripe_client(renewal.localstripe.url, STRIPE_TEST_KEY)
+    stripe.Refund.create(payment_intent=payment.token, amount=100)
+
+    listed = gateway.list_refunds(_charge(renewal, payment)["id"])
+    assert sorted((refund.amount, refund.ours) for refund in listed) == [
+        (Money(Decimal("1.00"), "USD"), False), (Money(Decimal("2.00"), "USD"), True)]
+    assert gateway.list_refunds("ch_unknown") is None

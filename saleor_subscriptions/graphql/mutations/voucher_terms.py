@@ -5,6 +5,7 @@ from saleor.core.permissions import DiscountPermissions
 from saleor.graphql.core.mutations import BaseMutation
 from saleor.graphql.decorators import permission_required
 
+from ...config import require_active
 from ...discount_models import VoucherDuration
 from ...error_codes import SubscriptionErrorCode
 from ...services import voucher_terms
@@ -72,6 +73,7 @@ class SubscriptionVoucherTermsSet(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, _root, info, **data):
+        require_active()
         voucher = _get_voucher(data["voucher_id"])
         terms = voucher_terms.set_terms(voucher, data["duration"], data.get("renewals"),
                                         data.get("follows_plan_change", True))
