@@ -13,12 +13,14 @@ from .. import GATEWAY_ID
 from ..domain.money import from_stripe_amount, to_stripe_amount
 from . import stripe_client
 from .interface import (
+    CHARGE_CANCELED,
     CardDetails,
     ChargeOutcome,
     ChargeRequest,
     ChargeResult,
     PaymentGateway,
     RefundResult,
+    state_after_cancel,
 )
 
 logger = logging.getLogger(__name__)
@@ -121,12 +123,15 @@ class StripeGateway(PaymentGateway):
             return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
         return intent_result(intent)
 
-    def cancel_charge(self, reference: str) -> None:
+    def cancel_charge(self, reference: str) -> ChargeResult:
         try:
-            self._stripe.PaymentIntent.cancel(reference)
+            intent = self._stripe.PaymentIntent.cancel(reference)
         except stripe.error.StripeError as error:
-            # Already succeeded or cancelled: nothing is left open either way.
+            # Refused when it is no longer open (paid, or cancelled before), or never done when
+            # Stripe could not be reached: only its state says which.
             logger.info("cancel_charge %s: %s", reference, error)
+            return state_after_cancel(self.retrieve_charge(reference), reference, _message(error))
+        return state_after_cancel(intent_result(intent), reference)
 
     # -- refunds ----------------------------------------------------------------------------
     def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:
@@ -162,7 +167,7 @@ def intent_result(intent) -> ChargeResult:
     if status == "canceled":
         # Closed for good (by us, or by Stripe): whatever it waited for will never come.
         return ChargeResult(ChargeOutcome.DECLINED, reference=reference, amount=amount,
-                            error_code="payment_intent_canceled",
+                            error_code=CHARGE_CANCELED,
                             error_message="The payment was cancelled.")
     if status in ("requires_payment_method", "requires_source"):
         error = intent.get("last_payment_error") or {}

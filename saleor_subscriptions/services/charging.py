@@ -187,12 +187,20 @@ def open_intent_attempt(attempts):
 
 
 def check_open_intent(gateway, reference: str) -> ChargeResult:
-    """An open intent's state now; one that can no longer succeed is closed first, so that a new
-    attempt never runs beside it."""
+    """An open intent's state now; one that can no longer succeed with its card is closed
+    first, so that a new attempt never runs beside it. UNKNOWN when it could not be closed: it
+    may still be completed, so the attempt stays open and nothing is charged beside it."""
     result = gateway.retrieve_charge(reference)
-    if result.outcome == ChargeOutcome.DECLINED and result.error_code != "payment_intent_canceled":
-        gateway.cancel_charge(reference)
-    return result
+    if result.outcome != ChargeOutcome.DECLINED or result.closed:
+        return result
+    closed = gateway.cancel_charge(reference)
+    if closed.succeeded:  # completed by the customer meanwhile: a payment to record
+        return closed
+    if closed.closed:
+        return result
+    # No reference: a webhook that finds it so is delivered again (stripe_webhooks.RETRY).
+    return ChargeResult(ChargeOutcome.UNKNOWN, error_code=closed.error_code,
+                        error_message=closed.error_message)
 
 
 def call_gateway(context, request: ChargeRequest) -> ChargeResult:
@@ -208,8 +216,29 @@ def call_gateway(context, request: ChargeRequest) -> ChargeResult:
     return result
 
 
+class IntentNotClosed(Exception):
+    """Raised in the outcome's transaction when the open intent of a cycle being abandoned
+    could not be closed, or was completed meanwhile: `result` is recorded instead."""
+
+    def __init__(self, result: ChargeResult):
+        super().__init__(result.outcome.value)
+        self.result = result
+
+
 def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, now, context,
                    order=None):
+    try:
+        return _record_outcome(subscription_id, cycle_id, attempt_id, result, now, context,
+                               order)
+    except IntentNotClosed as not_closed:
+        # Nothing of the abandonment was committed: the cycle stays open for the next try
+        # (UNKNOWN), or is paid (the customer completed the intent first).
+        return _record_outcome(subscription_id, cycle_id, attempt_id, not_closed.result, now,
+                               context)
+
+
+def _record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, now, context,
+                    order=None):
     with transaction.atomic():
         # The plan comes along: the outcome's events price the subscription (MRR ledger).
         subscription = (Subscription.objects.select_for_update(of=("self",))
@@ -273,14 +302,24 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
 
 def action_required(subscription, cycle, attempt, rechecked: bool, context) -> None:
     """The intent stays open for the customer: e-mail them when it is new; close it when
-    dunning gave up on the cycle (it must never be completed for a cancelled order)."""
+    dunning gave up on the cycle (it must never be completed for a cancelled order).
+
+    The cancel is made before the abandonment commits, under the row locks (a gateway call in
+    the transaction, but only at dunning's end): a cycle abandoned with its intent still open
+    could be paid with no open attempt left to record it. IntentNotClosed undoes it."""
     from ..domain.notices import NoticeKind
     from . import notices
 
     if cycle.status == CycleStatus.ABANDONED:
+        reference = attempt.gateway_reference
+        closed = context.gateway.cancel_charge(reference) if reference else None
+        if closed is not None and closed.succeeded:
+            raise IntentNotClosed(closed)
+        if closed is not None and not closed.closed:
+            raise IntentNotClosed(ChargeResult(
+                ChargeOutcome.UNKNOWN, reference=reference, error_code=closed.error_code,
+                error_message=closed.error_message))
         attempt.status = AttemptStatus.FAILED
-        reference, gateway = attempt.gateway_reference, context.gateway
-        transaction.on_commit(lambda: gateway.cancel_charge(reference))
     elif not rechecked:  # one e-mail per open 3-D Secure charge
         notices.decide(subscription, NoticeKind.PAYMENT_ACTION_REQUIRED, attempt.pk,
                        context.settings, amount=str(quantize(cycle.amount, cycle.currency)),
