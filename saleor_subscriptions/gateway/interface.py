@@ -5,7 +5,7 @@ unknown outcome (timeout after the money was taken) can be looked up instead of 
 """
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from prices import Money
 
@@ -44,6 +44,16 @@ class ChargeRequest:
     metadata: Dict[str, str] = field(default_factory=dict)
     #: the gateway's charge made earlier under this key, when known (an open 3-D Secure intent)
     reference: str = ""
+    #: the customer the attempt was stored for, when the subscription has moved to another
+    #: since (a new card): a charge made under the key may be under either
+    charged_customer_reference: str = ""
+
+    @property
+    def lookup_customer_references(self) -> Tuple[str, ...]:
+        """Where `find_charge` looks for the key's charge: the stored customer first."""
+        if self.charged_customer_reference in ("", self.customer_reference):
+            return (self.customer_reference,)
+        return (self.charged_customer_reference, self.customer_reference)
 
 
 @dataclass(frozen=True)

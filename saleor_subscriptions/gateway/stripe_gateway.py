@@ -82,21 +82,21 @@ class StripeGateway(PaymentGateway):
         Answers ChargeResult(UNKNOWN) when Stripe could not be asked (then nothing is known).
         """
         best = None
-        try:
-            for intent in self._customer_intents(request.customer_reference):
-                if (intent.get("metadata") or {}).get(METADATA_KEY) != request.idempotency_key:
-                    continue
-                result = intent_result(intent)
-                if best is None or result.succeeded:
-                    best = result
-        except stripe.error.InvalidRequestError as error:
-            # The customer is gone: so is any charge we could find.
-            logger.warning("find_charge: %s", error)
-            return None
-        except _CONFIG_ERRORS as error:
-            return _auth_failed(error)
-        except stripe.error.StripeError as error:
-            return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
+        for customer in request.lookup_customer_references:
+            try:
+                for intent in self._customer_intents(customer):
+                    if (intent.get("metadata") or {}).get(METADATA_KEY) != request.idempotency_key:
+                        continue
+                    result = intent_result(intent)
+                    if best is None or result.succeeded:
+                        best = result
+            except stripe.error.InvalidRequestError as error:
+                # The customer is gone: so is any charge we could find under it.
+                logger.warning("find_charge: %s", error)
+            except _CONFIG_ERRORS as error:
+                return _auth_failed(error)
+            except stripe.error.StripeError as error:
+                return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
         return best
 
     def _customer_intents(self, customer: str) -> Iterable:

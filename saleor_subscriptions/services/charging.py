@@ -113,7 +113,7 @@ def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime
             subscription=subscription, cycle=cycle, purpose=RENEWAL,
             idempotency_key=idempotency_key(subscription, cycle, len(earlier) + 1),
             status=AttemptStatus.STARTED, currency=cycle.currency, amount=cycle.amount,
-            created_at=now,
+            customer_reference=subscription.customer_reference, created_at=now,
         )
         if cycle.attempt_count:
             record_event(subscription, EventType.PAYMENT_RETRIED, date=now,
@@ -126,11 +126,14 @@ def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime
 
 def charge_request(subscription: Subscription, attempt: PaymentAttempt, description: str = "",
                    **metadata) -> ChargeRequest:
-    """The gateway request of a stored attempt (the same for its first call and its lookups)."""
+    """The gateway request of a stored attempt (the same for its first call and its lookups):
+    a charge goes to the subscription's customer now; a lookup also looks under the customer
+    stored with the attempt (rows stored before it was kept have none)."""
     metadata.update(subscription=str(subscription.token), subscription_id=str(subscription.pk))
     return ChargeRequest(
         amount=Money(attempt.amount, attempt.currency),
         customer_reference=subscription.customer_reference,
+        charged_customer_reference=attempt.customer_reference or "",
         payment_method_reference=subscription.payment_method_reference,
         idempotency_key=attempt.idempotency_key,
         description=description,
@@ -148,7 +151,8 @@ def start_charge(subscription: Subscription, purpose: str, key: str, amount: Mon
     attempt = PaymentAttempt.objects.create(
         subscription=subscription, purpose=purpose, idempotency_key=key,
         status=AttemptStatus.STARTED, currency=amount.currency, amount=amount.amount,
-        order=order, details=details, created_at=now,
+        customer_reference=subscription.customer_reference, order=order, details=details,
+        created_at=now,
     )
     request = charge_request(subscription, attempt, description, purpose=purpose,
                              order=str(order.pk if order is not None else ""))
