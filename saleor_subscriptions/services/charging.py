@@ -28,7 +28,8 @@ from ..models import (
     PaymentAttempt,
     Subscription,
 )
-from . import discounts, dunning, gateway_health
+from . import abandoned_payment, discounts, dunning, gateway_health
+from .abandon import IntentNotClosed, close_open_intent
 from .events import record_event
 from .outcomes import FAILED, PENDING, RENEWED, SKIPPED, RenewalOutcome
 
@@ -220,15 +221,6 @@ def call_gateway(context, request: ChargeRequest) -> ChargeResult:
     return result
 
 
-class IntentNotClosed(Exception):
-    """Raised in the outcome's transaction when the open intent of a cycle being abandoned
-    could not be closed, or was completed meanwhile: `result` is recorded instead."""
-
-    def __init__(self, result: ChargeResult):
-        super().__init__(result.outcome.value)
-        self.result = result
-
-
 def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, now, context,
                    order=None):
     try:
@@ -255,8 +247,18 @@ def _record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult,
             cycle.order = order
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
         outcome = RenewalOutcome(subscription_id, FAILED, "", cycle.cycle_index, cycle.order_id)
-        if attempt.status not in (AttemptStatus.STARTED, AttemptStatus.ACTION_REQUIRED):
+        lost = result.succeeded and abandoned_payment.is_lost(attempt, cycle)
+        if attempt.status not in (AttemptStatus.STARTED, AttemptStatus.ACTION_REQUIRED) and (
+                not lost):
             outcome.status, outcome.detail = SKIPPED, "already_recorded"
+            return outcome
+        if result.succeeded and cycle.status == CycleStatus.ABANDONED:
+            # No order to place it on, nothing owed: given back (services/abandoned_payment).
+            given = abandoned_payment.give_back(subscription, cycle, attempt, result, now,
+                                                context)
+            attempt.save()
+            outcome.status, outcome.detail = ((SKIPPED, abandoned_payment.REASON) if given
+                                              else (PENDING, attempt.error_message))
             return outcome
         # An ACTION_REQUIRED attempt is an open intent checked again (still not final).
         rechecked = attempt.status == AttemptStatus.ACTION_REQUIRED
@@ -306,24 +308,13 @@ def _record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult,
 
 def action_required(subscription, cycle, attempt, rechecked: bool, context) -> None:
     """The intent stays open for the customer: e-mail them when it is new; close it when
-    dunning gave up on the cycle (it must never be completed for a cancelled order).
-
-    The cancel is made before the abandonment commits, under the row locks (a gateway call in
-    the transaction, but only at dunning's end): a cycle abandoned with its intent still open
-    could be paid with no open attempt left to record it. IntentNotClosed undoes it."""
+    dunning gave up on the cycle (it must never be completed for a cancelled order), before
+    the abandonment commits (abandon.close_open_intent; IntentNotClosed undoes it)."""
     from ..domain.notices import NoticeKind
     from . import notices
 
     if cycle.status == CycleStatus.ABANDONED:
-        reference = attempt.gateway_reference
-        closed = context.gateway.cancel_charge(reference) if reference else None
-        if closed is not None and closed.succeeded:
-            raise IntentNotClosed(closed)
-        if closed is not None and not closed.closed:
-            raise IntentNotClosed(ChargeResult(
-                ChargeOutcome.UNKNOWN, reference=reference, error_code=closed.error_code,
-                error_message=closed.error_message))
-        attempt.status = AttemptStatus.FAILED
+        close_open_intent(context.gateway, attempt)
     elif not rechecked:  # one e-mail per open 3-D Secure charge
         notices.decide(subscription, NoticeKind.PAYMENT_ACTION_REQUIRED, attempt.pk,
                        context.settings, amount=str(quantize(cycle.amount, cycle.currency)),
