@@ -33,14 +33,13 @@ class IntentNotClosed(Exception):
 def close_open_intent(gateway, attempt) -> None:
     """Close `attempt`'s intent waiting for the customer before its cycle is abandoned (the
     attempt fails then; the caller saves it); raises IntentNotClosed when it is not closed."""
-    reference = attempt.gateway_reference
-    closed = gateway.cancel_charge(reference) if reference else None
-    if closed is not None and closed.succeeded:
-        raise IntentNotClosed(closed, attempt)
-    if closed is not None and not closed.closed:
-        raise IntentNotClosed(ChargeResult(
-            ChargeOutcome.UNKNOWN, reference=reference, error_code=closed.error_code,
-            error_message=closed.error_message), attempt)
+    from .charging import close_intent
+
+    if attempt.gateway_reference:
+        unpaid = ChargeResult(ChargeOutcome.DECLINED, reference=attempt.gateway_reference)
+        answer = close_intent(gateway, unpaid)
+        if answer is not unpaid:
+            raise IntentNotClosed(answer, attempt)
     attempt.status = AttemptStatus.FAILED
 
 

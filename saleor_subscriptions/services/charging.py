@@ -198,14 +198,26 @@ def check_open_intent(gateway, reference: str) -> ChargeResult:
     result = gateway.retrieve_charge(reference)
     if result.outcome != ChargeOutcome.DECLINED or result.closed:
         return result
-    closed = gateway.cancel_charge(reference)
-    if closed.succeeded:  # completed by the customer meanwhile: a payment to record
+    answer = close_intent(gateway, result)
+    if answer.outcome == ChargeOutcome.UNKNOWN:
+        # No reference: a webhook that finds it so is delivered again (stripe_webhooks.RETRY).
+        return ChargeResult(ChargeOutcome.UNKNOWN, error_code=answer.error_code,
+                            error_message=answer.error_message)
+    return answer
+
+
+def close_intent(gateway, unpaid: ChargeResult) -> ChargeResult:
+    """The one rule for closing an open intent that must not stay open (`unpaid`: its state as
+    known, with its reference): cancel it and honour the answer. Answers what to record —
+    `unpaid` when it is closed; SUCCEEDED when the customer completed it first (a payment);
+    UNKNOWN, with the reference, when the cancel did not go through (it may still be paid)."""
+    closed = gateway.cancel_charge(unpaid.reference)
+    if closed.succeeded:
         return closed
     if closed.closed:
-        return result
-    # No reference: a webhook that finds it so is delivered again (stripe_webhooks.RETRY).
-    return ChargeResult(ChargeOutcome.UNKNOWN, error_code=closed.error_code,
-                        error_message=closed.error_message)
+        return unpaid
+    return ChargeResult(ChargeOutcome.UNKNOWN, reference=unpaid.reference,
+                        error_code=closed.error_code, error_message=closed.error_message)
 
 
 def call_gateway(context, request: ChargeRequest) -> ChargeResult:
