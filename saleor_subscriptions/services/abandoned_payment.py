@@ -5,7 +5,8 @@ the race or the past: cycles abandoned before that rule, or a cancel lost after 
 cycle's order is gone (or cancelled) and the subscription has ended or paused, so there is no
 order to place it on: the charge is refunded in full at the gateway, with a key made from the
 attempt's, and the attempt records that the money was taken (SUCCEEDED) beside the REFUNDED
-event that gave it back (staff see both in the history; revenue reconciliation nets them).
+event that gave it back (staff see both in the history, and get an e-mail; revenue
+reconciliation nets them).
 """
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from prices import Money
 from ..gateway.interface import ChargeResult
 from ..models import AttemptStatus, BillingCycle, CycleStatus, EventType, PaymentAttempt
 from .events import record_event
+from .notices import notify_staff_of_refunded_payment
 
 REASON = "cycle_abandoned"
 
@@ -45,4 +47,8 @@ def give_back(subscription, cycle: BillingCycle, attempt: PaymentAttempt, result
     record_event(subscription, EventType.REFUNDED, date=now, amount=amount, reason=REASON,
                  cycle_index=cycle.cycle_index, payment_reference=result.reference,
                  refund_reference=refund.reference, status=subscription.status)
+    notify_staff_of_refunded_payment(subscription, cycle, amount=amount,
+                                     reference=result.reference,
+                                     refund_reference=refund.reference,
+                                     settings=context.settings)
     return True

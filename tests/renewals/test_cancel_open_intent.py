@@ -7,8 +7,11 @@ import graphene
 import pytest
 from django.db import transaction
 from saleor.payment.models import Payment
+from test_notices import staff_recipient, to  # noqa: F401
 from test_open_intent_cancel import CancelUnreachable, CompletedBeforeTheCancel, gateway
+from test_renewal_authentication import run_on_commit_callbacks
 
+from saleor_subscriptions.domain.notices import NoticeKind
 from saleor_subscriptions.gateway import registry
 from saleor_subscriptions.models import (
     AttemptStatus,
@@ -17,6 +20,7 @@ from saleor_subscriptions.models import (
     PaymentAttempt,
     Subscription,
 )
+from saleor_subscriptions.notice_models import CustomerNotice
 from saleor_subscriptions.services import stripe_webhooks
 from saleor_subscriptions.services.abandon import abandon_cycle
 from saleor_subscriptions.testing import renewal_factories as rf
@@ -138,7 +142,8 @@ def succeeded_event(number, attempt):
 
 
 @pytest.mark.parametrize("attempt_status", [AttemptStatus.ACTION_REQUIRED, AttemptStatus.FAILED])
-def test_a_success_for_an_abandoned_cycle_is_refunded_once_not_lost(renewal, attempt_status):
+def test_a_success_for_an_abandoned_cycle_is_refunded_once_not_lost(
+        renewal, attempt_status, mailoutbox, staff_recipient):  # noqa: F811
     subscription, card, attempt = past_due(renewal)
     abandoned_with_the_intent_open(subscription, attempt_status)
     rf.complete_authentication(renewal.localstripe.url, attempt.client_secret)
@@ -147,6 +152,7 @@ def test_a_success_for_an_abandoned_cycle_is_refunded_once_not_lost(renewal, att
     assert answer.startswith(stripe_webhooks.RECORDED)
     # Delivered again (another event id): nothing refunded twice.
     stripe_webhooks.receive(succeeded_event(2, attempt), utc(2028, 3, 2, 1), context)
+    run_on_commit_callbacks()
 
     (intent,) = renewal.intents(card.customer_id)
     (charge,) = intent["charges"]["data"]
@@ -162,3 +168,9 @@ def test_a_success_for_an_abandoned_cycle_is_refunded_once_not_lost(renewal, att
     assert refunded.amount == cycle.amount
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.SUCCEEDED  # the money was taken, and given back
+    (notice,) = CustomerNotice.objects.filter(subscription=subscription,
+                                              kind=NoticeKind.STAFF_PAYMENT_REFUNDED)
+    assert notice.details["payment_reference"] == intent["id"]
+    (mail,) = [message for message in to(mailoutbox, staff_recipient)
+               if "abandoned renewal was refunded" in message.subject]
+    assert intent["id"] in mail.body and "25.00 USD" in mail.body
