@@ -370,6 +370,10 @@ class PaymentAttempt(models.Model):
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(**AMOUNT)
     gateway_reference = models.CharField(max_length=255, blank=True, default="")
+    # The gateway's customer the charge is made for, stored with the key: the subscription may
+    # move to another customer (a new card) before an unknown outcome is looked up. Null on rows
+    # stored before it was kept: those are looked up under the subscription's customer.
+    customer_reference = models.CharField(max_length=255, null=True, blank=True)
     # ACTION_REQUIRED: the open charge's secret, shown only to the subscription's owner so the
     # storefront can complete it (Stripe.js confirmCardPayment).
     client_secret = models.CharField(max_length=255, blank=True, default="")

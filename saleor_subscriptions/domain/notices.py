@@ -22,13 +22,15 @@ class NoticeKind:
     PLAN_CHANGED = "plan_changed"
     STAFF_PAYMENT_FAILED = "staff_payment_failed"
     STAFF_DISPUTE = "staff_dispute"
+    #: a payment for an abandoned cycle, refunded (services/abandoned_payment.py)
+    STAFF_PAYMENT_REFUNDED = "staff_payment_refunded"
 
     ALL = (RENEWAL_UPCOMING, TRIAL_ENDING, PAYMENT_FAILED, PAYMENT_ACTION_REQUIRED, CARD_EXPIRING,
            CARD_UPDATED, CARD_DETACHED, PRICE_CHANGE, WIN_BACK, CANCELLED,
            CANCELLATION_SCHEDULED, PAUSED, RESUMED, PLAN_CHANGED, STAFF_PAYMENT_FAILED,
-           STAFF_DISPUTE)
+           STAFF_DISPUTE, STAFF_PAYMENT_REFUNDED)
     #: these go to the store's staff notification recipients, never to the customer
-    STAFF = frozenset({STAFF_PAYMENT_FAILED, STAFF_DISPUTE})
+    STAFF = frozenset({STAFF_PAYMENT_FAILED, STAFF_DISPUTE, STAFF_PAYMENT_REFUNDED})
 
 
 #: the longest renewal notice a plan may ask for

@@ -24,6 +24,7 @@ from prices import Money
 
 from .. import GATEWAY_ID
 from .interface import (
+    CHARGE_CANCELED,
     CardDetails,
     ChargeOutcome,
     ChargeRequest,
@@ -31,6 +32,7 @@ from .interface import (
     GatewayRefund,
     PaymentGateway,
     RefundResult,
+    state_after_cancel,
 )
 
 DEFAULT_URL = "redis://127.0.0.1:6379/7"
@@ -111,20 +113,24 @@ class FakeGateway(PaymentGateway):
                                 error_message="No such payment.")
         return _result(json.loads(stored))
 
-    def cancel_charge(self, reference: str) -> None:
-        self._settle_open(reference, ChargeOutcome.DECLINED, "payment_intent_canceled")
+    def cancel_charge(self, reference: str) -> ChargeResult:
+        # Like Stripe: an intent declined or waiting for the customer can be cancelled.
+        self._settle_open(reference, ChargeOutcome.DECLINED, CHARGE_CANCELED,
+                          (ChargeOutcome.ACTION_REQUIRED, ChargeOutcome.DECLINED))
+        return state_after_cancel(self.retrieve_charge(reference), reference)
 
     def complete_authentication(self, reference: str) -> None:
         """For tests: the customer passed 3-D Secure on the storefront."""
         self._settle_open(reference, ChargeOutcome.SUCCEEDED, "")
 
-    def _settle_open(self, reference: str, outcome: ChargeOutcome, code: str) -> None:
+    def _settle_open(self, reference: str, outcome: ChargeOutcome, code: str,
+                     open_outcomes=(ChargeOutcome.ACTION_REQUIRED,)) -> None:
         key = self.redis.hget(PREFIX + "references", reference)
         stored = self.redis.hget(PREFIX + "keys", key) if key is not None else None
         if stored is None:
             return
         record = json.loads(stored)
-        if record["outcome"] != ChargeOutcome.ACTION_REQUIRED.value:
+        if record["outcome"] not in [open_outcome.value for open_outcome in open_outcomes]:
             return
         record["outcome"], record["code"] = outcome.value, code
         self.redis.hset(PREFIX + "keys", key, json.dumps(record))

@@ -21,6 +21,10 @@ class ChargeOutcome(str, Enum):
     AUTH_FAILED = "auth_failed"  # our key was refused: nothing happened; halt and alert staff
 
 
+#: ChargeResult.error_code of a charge closed for good (Stripe's cancelled PaymentIntent)
+CHARGE_CANCELED = "payment_intent_canceled"
+
+
 @dataclass(frozen=True)
 class CardDetails:
     brand: str = ""
@@ -41,6 +45,16 @@ class ChargeRequest:
     metadata: Dict[str, str] = field(default_factory=dict)
     #: the gateway's charge made earlier under this key, when known (an open 3-D Secure intent)
     reference: str = ""
+    #: the customer the attempt was stored for, when the subscription has moved to another
+    #: since (a new card): a charge made under the key may be under either
+    charged_customer_reference: str = ""
+
+    @property
+    def lookup_customer_references(self) -> Tuple[str, ...]:
+        """Where `find_charge` looks for the key's charge: the stored customer first."""
+        if self.charged_customer_reference in ("", self.customer_reference):
+            return (self.customer_reference,)
+        return (self.charged_customer_reference, self.customer_reference)
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,11 @@ class ChargeResult:
     @property
     def succeeded(self) -> bool:
         return self.outcome == ChargeOutcome.SUCCEEDED
+
+    @property
+    def closed(self) -> bool:
+        """Closed for good unpaid (a cancelled intent): it can never be completed."""
+        return self.outcome == ChargeOutcome.DECLINED and self.error_code == CHARGE_CANCELED
 
 
 @dataclass(frozen=True)
@@ -93,8 +112,12 @@ class PaymentGateway:
         ChargeResult(UNKNOWN) when the gateway could not be asked."""
         raise NotImplementedError
 
-    def cancel_charge(self, reference: str) -> None:
-        """Close a charge still waiting for the customer, so it can never be completed later."""
+    def cancel_charge(self, reference: str) -> ChargeResult:
+        """Close a charge still waiting for the customer, so it can never be completed later.
+
+        Answers its state then: `closed` (now or before), SUCCEEDED (the customer completed it
+        first: a payment to record), or UNKNOWN (the cancel did not go through: it may still
+        be completed). See `state_after_cancel`."""
         raise NotImplementedError
 
     def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:
@@ -104,3 +127,18 @@ class PaymentGateway:
         """Every refund of the charge (failed or cancelled ones left out); None when the gateway
         could not be asked."""
         raise NotImplementedError
+
+
+def state_after_cancel(state: ChargeResult, reference: str, message: str = "") -> ChargeResult:
+    """What a cancel answers once the charge's `state` was read again after it: paid or closed
+    as it is; no such charge is nothing left open; anything else may still be completed."""
+    if state.succeeded or state.closed:
+        return state
+    if state.outcome == ChargeOutcome.INVALID:
+        return ChargeResult(ChargeOutcome.DECLINED, reference=reference,
+                            error_code=CHARGE_CANCELED,
+                            error_message=state.error_message or "No such payment.")
+    return ChargeResult(ChargeOutcome.UNKNOWN, reference=reference,
+                        error_code="cancel_failed",
+                        error_message=message or state.error_message
+                        or "The payment could not be cancelled.")

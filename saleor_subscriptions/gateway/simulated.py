@@ -8,11 +8,13 @@ Cards (payment method references):
   attempts, then paid (a dunning retry recovers it);
 - "pm_sim_lost_<cycle>": every renewal from cycle <cycle> on is declined (dunning gives up).
 """
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Dict, Optional, Tuple
 
 from .. import GATEWAY_ID
 from .interface import (
+    CHARGE_CANCELED,
     CardDetails,
     ChargeOutcome,
     ChargeRequest,
@@ -20,6 +22,7 @@ from .interface import (
     GatewayRefund,
     PaymentGateway,
     RefundResult,
+    state_after_cancel,
 )
 
 CARD = CardDetails(brand="visa", last4="4242", exp_month=12, exp_year=2034,
@@ -90,8 +93,14 @@ class SimulatedGateway(PaymentGateway):
         return ChargeResult(ChargeOutcome.INVALID, error_code="resource_missing",
                             error_message="No such payment.")
 
-    def cancel_charge(self, reference: str) -> None:
-        return None
+    def cancel_charge(self, reference: str) -> ChargeResult:
+        for key, result in self._by_key.items():
+            if result.reference == reference and not result.succeeded:
+                # Like Stripe: what was not paid is closed for good.
+                self._by_key[key] = replace(result, outcome=ChargeOutcome.DECLINED,
+                                            error_code=CHARGE_CANCELED,
+                                            error_message="The payment was cancelled.")
+        return state_after_cancel(self.retrieve_charge(reference), reference)
 
     def refund(self, reference, amount, idempotency_key: str) -> RefundResult:
         made = GatewayRefund("re_sim_" + idempotency_key, amount, True,
@@ -132,7 +141,7 @@ class SimulatedCardsRouter(PaymentGateway):
     def retrieve_charge(self, reference: str) -> ChargeResult:
         return self._for(reference).retrieve_charge(reference)
 
-    def cancel_charge(self, reference: str) -> None:
+    def cancel_charge(self, reference: str) -> ChargeResult:
         return self._for(reference).cancel_charge(reference)
 
     def refund(self, reference, amount, idempotency_key: str) -> RefundResult:

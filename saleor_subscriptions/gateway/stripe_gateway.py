@@ -14,6 +14,7 @@ from .. import GATEWAY_ID
 from ..domain.money import from_stripe_amount, to_stripe_amount
 from . import stripe_client
 from .interface import (
+    CHARGE_CANCELED,
     CardDetails,
     ChargeOutcome,
     ChargeRequest,
@@ -21,6 +22,7 @@ from .interface import (
     GatewayRefund,
     PaymentGateway,
     RefundResult,
+    state_after_cancel,
 )
 
 logger = logging.getLogger(__name__)
@@ -84,21 +86,21 @@ class StripeGateway(PaymentGateway):
         Answers ChargeResult(UNKNOWN) when Stripe could not be asked (then nothing is known).
         """
         best = None
-        try:
-            for intent in self._customer_intents(request.customer_reference):
-                if (intent.get("metadata") or {}).get(METADATA_KEY) != request.idempotency_key:
-                    continue
-                result = intent_result(intent)
-                if best is None or result.succeeded:
-                    best = result
-        except stripe.error.InvalidRequestError as error:
-            # The customer is gone: so is any charge we could find.
-            logger.warning("find_charge: %s", error)
-            return None
-        except _CONFIG_ERRORS as error:
-            return _auth_failed(error)
-        except stripe.error.StripeError as error:
-            return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
+        for customer in request.lookup_customer_references:
+            try:
+                for intent in self._customer_intents(customer):
+                    if (intent.get("metadata") or {}).get(METADATA_KEY) != request.idempotency_key:
+                        continue
+                    result = intent_result(intent)
+                    if best is None or result.succeeded:
+                        best = result
+            except stripe.error.InvalidRequestError as error:
+                # The customer is gone: so is any charge we could find under it.
+                logger.warning("find_charge: %s", error)
+            except _CONFIG_ERRORS as error:
+                return _auth_failed(error)
+            except stripe.error.StripeError as error:
+                return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
         return best
 
     def _customer_intents(self, customer: str) -> Iterable:
@@ -125,12 +127,15 @@ class StripeGateway(PaymentGateway):
             return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
         return intent_result(intent)
 
-    def cancel_charge(self, reference: str) -> None:
+    def cancel_charge(self, reference: str) -> ChargeResult:
         try:
-            self._stripe.PaymentIntent.cancel(reference)
+            intent = self._stripe.PaymentIntent.cancel(reference)
         except stripe.error.StripeError as error:
-            # Already succeeded or cancelled: nothing is left open either way.
+            # Refused when it is no longer open (paid, or cancelled before), or never done when
+            # Stripe could not be reached: only its state says which.
             logger.info("cancel_charge %s: %s", reference, error)
+            return state_after_cancel(self.retrieve_charge(reference), reference, _message(error))
+        return state_after_cancel(intent_result(intent), reference)
 
     # -- refunds ----------------------------------------------------------------------------
     def refund(self, reference: str, amount: Money, idempotency_key: str) -> RefundResult:
@@ -188,7 +193,7 @@ def intent_result(intent) -> ChargeResult:
     if status == "canceled":
         # Closed for good (by us, or by Stripe): whatever it waited for will never come.
         return ChargeResult(ChargeOutcome.DECLINED, reference=reference, amount=amount,
-                            error_code="payment_intent_canceled",
+                            error_code=CHARGE_CANCELED,
                             error_message="The payment was cancelled.")
     if status in ("requires_payment_method", "requires_source"):
         error = intent.get("last_payment_error") or {}

@@ -4,12 +4,43 @@ One way for both reasons a cycle is given up: dunning is over (dunning.apply_fin
 the subscription is cancelled while a cycle is open (lifecycle/cancel.py). The cycle's unpaid
 renewal order — a draft until paid — is removed with the stock it held, and the credit taken
 off it goes back to the subscription. Runs inside the caller's transaction on locked rows.
+
+A cycle whose charge waits for the customer (3-D Secure) is abandoned only once that intent is
+closed: cancelled before the abandonment commits, under the row locks (a gateway call in the
+transaction, but only when a cycle is given up). Abandoned with its intent open, it could be
+paid with no open attempt left to record it. IntentNotClosed undoes the abandonment.
 """
-from typing import List
+from typing import Callable, List
 
 from prices import Money
 
+from ..gateway.interface import ChargeOutcome, ChargeResult
 from ..models import OPEN_CYCLE_STATUSES, AttemptStatus, BillingCycle, CycleStatus
+
+
+class IntentNotClosed(Exception):
+    """Raised in the abandonment's transaction when the open intent of a cycle being abandoned
+    could not be closed (`result` UNKNOWN), or was completed meanwhile (SUCCEEDED): the caller
+    rolls back and records `result` for `attempt_id`'s cycle instead."""
+
+    def __init__(self, result: ChargeResult, attempt=None):
+        super().__init__(result.outcome.value)
+        self.result = result
+        self.attempt_id = getattr(attempt, "pk", None)
+        self.cycle_id = getattr(attempt, "cycle_id", None)
+
+
+def close_open_intent(gateway, attempt) -> None:
+    """Close `attempt`'s intent waiting for the customer before its cycle is abandoned (the
+    attempt fails then; the caller saves it); raises IntentNotClosed when it is not closed."""
+    from .charging import close_intent
+
+    if attempt.gateway_reference:
+        unpaid = ChargeResult(ChargeOutcome.DECLINED, reference=attempt.gateway_reference)
+        answer = close_intent(gateway, unpaid)
+        if answer is not unpaid:
+            raise IntentNotClosed(answer, attempt)
+    attempt.status = AttemptStatus.FAILED
 
 
 def abandon_cycle(subscription, cycle: BillingCycle) -> dict:
@@ -38,10 +69,14 @@ def abandon_cycle(subscription, cycle: BillingCycle) -> dict:
     return undone
 
 
-def abandon_open_cycles(subscription) -> List[dict]:
+def abandon_open_cycles(subscription, gateway_of: Callable[[], object]) -> List[dict]:
     """Abandon the subscription's open cycles (saved here), except one whose charge is in
     flight: its outcome is still to be recorded (paid: its order is placed; declined: abandoned
-    then, by dunning.record_payment_failure)."""
+    then, by dunning.record_payment_failure). A cycle's intent waiting for the customer is
+    closed first, with the gateway `gateway_of()` answers (asked for only then)."""
+    from ..models import PaymentAttempt
+    from .charging import open_intent_attempt
+
     cycles = (
         BillingCycle.objects.select_for_update(of=("self",)).select_related("order")
         .filter(subscription=subscription, status__in=OPEN_CYCLE_STATUSES)
@@ -50,6 +85,11 @@ def abandon_open_cycles(subscription) -> List[dict]:
     )
     abandoned = []
     for cycle in cycles:
+        waiting = open_intent_attempt(list(
+            PaymentAttempt.objects.select_for_update().filter(cycle=cycle).order_by("pk")))
+        if waiting is not None:
+            close_open_intent(gateway_of(), waiting)
+            waiting.save()
         undone = abandon_cycle(subscription, cycle)
         cycle.save()
         abandoned.append(dict(undone, cycle_index=cycle.cycle_index))

@@ -28,7 +28,8 @@ from ..models import (
     PaymentAttempt,
     Subscription,
 )
-from . import discounts, dunning, gateway_health
+from . import abandoned_payment, discounts, dunning, gateway_health
+from .abandon import IntentNotClosed, close_open_intent
 from .events import record_event
 from .outcomes import FAILED, PENDING, RENEWED, SKIPPED, RenewalOutcome
 
@@ -121,7 +122,7 @@ def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime
             subscription=subscription, cycle=cycle, purpose=RENEWAL,
             idempotency_key=idempotency_key(subscription, cycle, len(earlier) + 1),
             status=AttemptStatus.STARTED, currency=cycle.currency, amount=cycle.amount,
-            created_at=now,
+            customer_reference=subscription.customer_reference, created_at=now,
         )
         if cycle.attempt_count:
             record_event(subscription, EventType.PAYMENT_RETRIED, date=now,
@@ -134,11 +135,14 @@ def start_attempt(subscription: Subscription, cycle: BillingCycle, now: datetime
 
 def charge_request(subscription: Subscription, attempt: PaymentAttempt, description: str = "",
                    **metadata) -> ChargeRequest:
-    """The gateway request of a stored attempt (the same for its first call and its lookups)."""
+    """The gateway request of a stored attempt (the same for its first call and its lookups):
+    a charge goes to the subscription's customer now; a lookup also looks under the customer
+    stored with the attempt (rows stored before it was kept have none)."""
     metadata.update(subscription=str(subscription.token), subscription_id=str(subscription.pk))
     return ChargeRequest(
         amount=Money(attempt.amount, attempt.currency),
         customer_reference=subscription.customer_reference,
+        charged_customer_reference=attempt.customer_reference or "",
         payment_method_reference=subscription.payment_method_reference,
         idempotency_key=attempt.idempotency_key,
         description=description,
@@ -156,7 +160,8 @@ def start_charge(subscription: Subscription, purpose: str, key: str, amount: Mon
     attempt = PaymentAttempt.objects.create(
         subscription=subscription, purpose=purpose, idempotency_key=key,
         status=AttemptStatus.STARTED, currency=amount.currency, amount=amount.amount,
-        order=order, details=details, created_at=now,
+        customer_reference=subscription.customer_reference, order=order, details=details,
+        created_at=now,
     )
     request = charge_request(subscription, attempt, description, purpose=purpose,
                              order=str(order.pk if order is not None else ""))
@@ -184,12 +189,32 @@ def open_intent_attempt(attempts):
 
 
 def check_open_intent(gateway, reference: str) -> ChargeResult:
-    """An open intent's state now; one that can no longer succeed is closed first, so that a new
-    attempt never runs beside it."""
+    """An open intent's state now; one that can no longer succeed with its card is closed
+    first, so that a new attempt never runs beside it. UNKNOWN when it could not be closed: it
+    may still be completed, so the attempt stays open and nothing is charged beside it."""
     result = gateway.retrieve_charge(reference)
-    if result.outcome == ChargeOutcome.DECLINED and result.error_code != "payment_intent_canceled":
-        gateway.cancel_charge(reference)
-    return result
+    if result.outcome != ChargeOutcome.DECLINED or result.closed:
+        return result
+    answer = close_intent(gateway, result)
+    if answer.outcome == ChargeOutcome.UNKNOWN:
+        # No reference: a webhook that finds it so is delivered again (stripe_webhooks.RETRY).
+        return ChargeResult(ChargeOutcome.UNKNOWN, error_code=answer.error_code,
+                            error_message=answer.error_message)
+    return answer
+
+
+def close_intent(gateway, unpaid: ChargeResult) -> ChargeResult:
+    """The one rule for closing an open intent that must not stay open (`unpaid`: its state as
+    known, with its reference): cancel it and honour the answer. Answers what to record —
+    `unpaid` when it is closed; SUCCEEDED when the customer completed it first (a payment);
+    UNKNOWN, with the reference, when the cancel did not go through (it may still be paid)."""
+    closed = gateway.cancel_charge(unpaid.reference)
+    if closed.succeeded:
+        return closed
+    if closed.closed:
+        return unpaid
+    return ChargeResult(ChargeOutcome.UNKNOWN, reference=unpaid.reference,
+                        error_code=closed.error_code, error_message=closed.error_message)
 
 
 def call_gateway(context, request: ChargeRequest) -> ChargeResult:
@@ -207,6 +232,18 @@ def call_gateway(context, request: ChargeRequest) -> ChargeResult:
 
 def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, now, context,
                    order=None):
+    try:
+        return _record_outcome(subscription_id, cycle_id, attempt_id, result, now, context,
+                               order)
+    except IntentNotClosed as not_closed:
+        # Nothing of the abandonment was committed: the cycle stays open for the next try
+        # (UNKNOWN), or is paid (the customer completed the intent first).
+        return _record_outcome(subscription_id, cycle_id, attempt_id, not_closed.result, now,
+                               context)
+
+
+def _record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, now, context,
+                    order=None):
     with transaction.atomic():
         # The plan comes along: the outcome's events price the subscription (MRR ledger).
         subscription = (Subscription.objects.select_for_update(of=("self",))
@@ -219,8 +256,18 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
             cycle.order = order
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
         outcome = RenewalOutcome(subscription_id, FAILED, "", cycle.cycle_index, cycle.order_id)
-        if attempt.status not in (AttemptStatus.STARTED, AttemptStatus.ACTION_REQUIRED):
+        lost = result.succeeded and abandoned_payment.is_lost(attempt, cycle)
+        if attempt.status not in (AttemptStatus.STARTED, AttemptStatus.ACTION_REQUIRED) and (
+                not lost):
             outcome.status, outcome.detail = SKIPPED, "already_recorded"
+            return outcome
+        if result.succeeded and cycle.status == CycleStatus.ABANDONED:
+            # No order to place it on, nothing owed: given back (services/abandoned_payment).
+            given = abandoned_payment.give_back(subscription, cycle, attempt, result, now,
+                                                context)
+            attempt.save()
+            outcome.status, outcome.detail = ((SKIPPED, abandoned_payment.REASON) if given
+                                              else (PENDING, attempt.error_message))
             return outcome
         # An ACTION_REQUIRED attempt is an open intent checked again (still not final).
         rechecked = attempt.status == AttemptStatus.ACTION_REQUIRED
@@ -270,14 +317,13 @@ def record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult, 
 
 def action_required(subscription, cycle, attempt, rechecked: bool, context) -> None:
     """The intent stays open for the customer: e-mail them when it is new; close it when
-    dunning gave up on the cycle (it must never be completed for a cancelled order)."""
+    dunning gave up on the cycle (it must never be completed for a cancelled order), before
+    the abandonment commits (abandon.close_open_intent; IntentNotClosed undoes it)."""
     from ..domain.notices import NoticeKind
     from . import notices
 
     if cycle.status == CycleStatus.ABANDONED:
-        attempt.status = AttemptStatus.FAILED
-        reference, gateway = attempt.gateway_reference, context.gateway
-        transaction.on_commit(lambda: gateway.cancel_charge(reference))
+        close_open_intent(context.gateway, attempt)
     elif not rechecked:  # one e-mail per open 3-D Secure charge
         notices.decide(subscription, NoticeKind.PAYMENT_ACTION_REQUIRED, attempt.pk,
                        context.settings, amount=str(quantize(cycle.amount, cycle.currency)),

@@ -182,6 +182,17 @@ def notify_staff_of_dispute(subscription: Subscription, dispute_id: str, *, amou
         dispute_status=status, opened=opened, paused=paused, order_id=order_id)
 
 
+def notify_staff_of_refunded_payment(subscription: Subscription, cycle, *, amount, reference: str,
+                                     refund_reference: str, settings=None
+                                     ) -> Optional[CustomerNotice]:
+    """A renewal payment that arrived for an abandoned cycle was refunded: once per cycle."""
+    return notify_staff(
+        subscription, NoticeKind.STAFF_PAYMENT_REFUNDED, cycle.cycle_index, settings,
+        amount=money_text(amount.amount, amount.currency), payment_reference=reference,
+        refund_reference=refund_reference, cycle_index=cycle.cycle_index,
+        status=subscription.status)
+
+
 def dispute_key(dispute_id: str, opened: bool) -> int:
     """(dispute, opened/closed) as the ledger's cycle column."""
     return subject_key("%s:%s" % (dispute_id, "opened" if opened else "closed"))

@@ -15,10 +15,19 @@ from prices import Money
 from .. import GATEWAY_ID
 from ..gateway import stripe_events
 from ..gateway.interface import ChargeOutcome
-from ..models import AttemptStatus, BillingCycle, EventType, PaymentAttempt, Subscription
+from ..models import (
+    AttemptStatus,
+    BillingCycle,
+    CycleStatus,
+    EventType,
+    PaymentAttempt,
+    Subscription,
+)
 from ..stripe_webhook_models import StripeWebhookEvent
 from . import charging
+from .abandoned_payment import is_lost
 from .events import record_event
+from .outcomes import PENDING
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +65,23 @@ def receive(event: dict, now: datetime, context) -> str:
 # -- payment_intent.succeeded / payment_intent.payment_failed ------------------------------------
 
 def _open_attempt(facts):
-    """Our attempt the intent belongs to, while its outcome is not recorded yet."""
+    """Our attempt the intent belongs to, while its outcome is not recorded yet — or a closed
+    one of an abandoned cycle, whose intent may still have been paid (never dropped: refunded,
+    services/abandoned_payment.py)."""
     attempts = PaymentAttempt.objects.filter(status__in=_OPEN)
     attempt = attempts.filter(gateway_reference=facts.reference).first()
     if attempt is None and facts.idempotency_key:
         attempt = attempts.filter(idempotency_key=facts.idempotency_key).first()
+    if attempt is None:
+        attempt = PaymentAttempt.objects.filter(
+            gateway_reference=facts.reference, status=AttemptStatus.FAILED,
+            cycle__status=CycleStatus.ABANDONED).first()
     return attempt
+
+
+def _to_record(attempt) -> bool:
+    return attempt.status in _OPEN or (attempt.cycle_id is not None and is_lost(
+        attempt, BillingCycle.objects.get(pk=attempt.cycle_id)))
 
 
 def intent_changed(event: dict, now: datetime, context) -> str:
@@ -76,7 +96,7 @@ def intent_changed(event: dict, now: datetime, context) -> str:
         if not acquired:
             return RETRY + ": a worker is charging this subscription"
         attempt.refresh_from_db()
-        if attempt.status not in _OPEN:
+        if not _to_record(attempt):
             return NOTHING_TO_DO + ": already recorded"
         if attempt.status == AttemptStatus.ACTION_REQUIRED:
             # As a dunning retry checks an open intent (closing one that can no longer succeed).
@@ -96,8 +116,10 @@ def intent_changed(event: dict, now: datetime, context) -> str:
 
             record_proration(attempt.pk, result, now, context)
         else:
-            charging.record_outcome(attempt.subscription_id, attempt.cycle_id, attempt.pk, result,
-                                    now, context)
+            outcome = charging.record_outcome(attempt.subscription_id, attempt.cycle_id,
+                                              attempt.pk, result, now, context)
+            if outcome.status == PENDING:  # a payment not settled yet (a refund refused)
+                return RETRY + ": %s" % outcome.detail
     return "%s: %s" % (RECORDED, result.outcome.value)
 
 

@@ -56,12 +56,14 @@ def test_an_open_authentication_is_checked_completed_or_cancelled_like_stripe(ga
     assert waiting.client_secret and gateway.retrieve_charge(waiting.reference) == waiting
     gateway.complete_authentication(waiting.reference)
     assert gateway.retrieve_charge(waiting.reference).succeeded
-    gateway.cancel_charge(waiting.reference)  # a succeeded charge stays succeeded
+    # A succeeded charge stays succeeded, and the cancel says so (a payment to record).
+    assert gateway.cancel_charge(waiting.reference).succeeded
     assert gateway.retrieve_charge(waiting.reference).succeeded
     assert gateway.charges_count() == 1
 
     other = gateway.charge(request("k2", "pm_fake_auth"))
-    gateway.cancel_charge(other.reference)
+    assert gateway.cancel_charge(other.reference).closed
+    assert gateway.cancel_charge(other.reference).closed  # cancelled before: still closed
     closed = gateway.retrieve_charge(other.reference)
     assert closed.outcome == ChargeOutcome.DECLINED
     assert closed.error_code == "payment_intent_canceled"

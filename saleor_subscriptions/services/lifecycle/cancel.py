@@ -8,7 +8,7 @@ from ...domain.states import Status, ensure_transition
 from ...domain.text import REASON_TEXT_LENGTH, text_problem
 from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription
-from ..abandon import abandon_open_cycles
+from ..abandon import IntentNotClosed, abandon_open_cycles
 from ..events import record_event
 from . import Actor, lock, refuse
 
@@ -17,18 +17,36 @@ REASONS = ("too_expensive", "not_using", "switching", "missing_features", "quali
 
 
 def cancel(subscription_id: int, actor: Actor, now: datetime, *, immediately: bool = False,
-           reason: str = "other", reason_text: str = "", refund_unused: bool = False
-           ) -> Subscription:
+           reason: str = "other", reason_text: str = "", refund_unused: bool = False,
+           context=None) -> Subscription:
     """refund_unused (the store's setting): refund the unused part of the period after an
-    immediate cancellation."""
+    immediate cancellation. `context` (renewals.make_context's, made when needed): closes a
+    renewal's charge waiting for 3-D Secure, or records it when the customer completed it."""
     problem = text_problem(reason_text, REASON_TEXT_LENGTH)
     if problem:
         raise refuse(problem, SubscriptionErrorCode.INVALID, field="reason_text")
+    contexts = [context]
+
+    def context_now():
+        if contexts[0] is None:
+            from ..renewals import make_context
+
+            contexts[0] = make_context()
+        return contexts[0]
+
     period = None
-    with transaction.atomic():
-        subscription = _cancel(subscription_id, actor, now, immediately, reason, reason_text)
-        if immediately and refund_unused:
-            period = (subscription.current_period_start, subscription.current_period_end)
+    for _ in range(_MAX_COMPLETED):
+        try:
+            with transaction.atomic():
+                subscription = _cancel(subscription_id, actor, now, immediately, reason,
+                                       reason_text, context_now)
+            break
+        except IntentNotClosed as not_closed:
+            _completed_or_refused(subscription_id, not_closed, now, context_now())
+    else:
+        raise _not_closed_refusal()
+    if immediately and refund_unused:
+        period = (subscription.current_period_start, subscription.current_period_end)
     if period is not None:
         from .unused_refund import refund_unused as refund
 
@@ -37,7 +55,31 @@ def cancel(subscription_id: int, actor: Actor, now: datetime, *, immediately: bo
     return subscription
 
 
-def _cancel(subscription_id, actor, now, immediately, reason, reason_text) -> Subscription:
+#: cancellations tried again after an open intent of the subscription was found paid
+_MAX_COMPLETED = 3
+
+
+def _completed_or_refused(subscription_id: int, not_closed: IntentNotClosed, now, context):
+    """Nothing of the cancellation was committed. An intent the customer completed just before
+    our cancel is the cycle's payment, recorded (order placed, paid) before the cancellation is
+    tried again on the paid period; one that could not be closed may still be completed, so the
+    cancellation is refused until Stripe answers."""
+    from .. import charging
+
+    if not not_closed.result.succeeded:
+        raise _not_closed_refusal()
+    charging.record_outcome(subscription_id, not_closed.cycle_id, not_closed.attempt_id,
+                            not_closed.result, now, context)
+
+
+def _not_closed_refusal():
+    return refuse("A renewal payment waiting for the customer's confirmation could not be "
+                  "closed just now; try again in a moment.",
+                  SubscriptionErrorCode.RENEWAL_IN_PROGRESS)
+
+
+def _cancel(subscription_id, actor, now, immediately, reason, reason_text, context_now
+            ) -> Subscription:
     subscription = lock(subscription_id)
     if subscription.status in (Status.CANCELLED.value, Status.EXPIRED.value):
         raise refuse("The subscription is already %s." % subscription.status)
@@ -64,7 +106,7 @@ def _cancel(subscription_id, actor, now, immediately, reason, reason_text) -> Su
     subscription.next_billing_at = None
     subscription.cancel_at_period_end = False
     # A cycle in dunning is given up as when dunning ends: its draft order, stock and credit.
-    abandoned = abandon_open_cycles(subscription)
+    abandoned = abandon_open_cycles(subscription, lambda: context_now().gateway)
     subscription.save()
     record_event(subscription, EventType.CANCELLED, date=now, reason=reason,
                  reason_text=reason_text, previous_status=previous,

@@ -6,6 +6,11 @@ written and committed before the gateway is called. The plan switch happens in t
 transaction, under the row lock: on success (now, or when the renewal run's sweep finds the
 charge later); a decline cancels the order and changes nothing; an unknown outcome leaves the
 attempt STARTED and the change pending until the sweep applies or drops it.
+
+An upgrade's charge that asks for 3-D Secure is not left open: nobody is asked to complete it,
+and completed later it would pay for an upgrade that did not happen. Its intent is closed through
+the one rule (charging.close_intent): closed, a decline; completed first, the upgrade's payment;
+not closed, unknown (the attempt stays STARTED: a webhook or the sweep records what it becomes).
 """
 from datetime import datetime
 from decimal import Decimal
@@ -67,15 +72,21 @@ def record_outcome(attempt_id: int, result: ChargeResult, now: datetime, context
     from ...saleor_adapter.orders import cancel_unpaid_order
     from ...saleor_adapter.payments import record_captured_charge
 
+    if result.outcome == ChargeOutcome.ACTION_REQUIRED:
+        result = charging.close_intent(context.gateway, result)
     subscription_id = PaymentAttempt.objects.values_list("subscription_id", flat=True).get(
         pk=attempt_id)
     with transaction.atomic():
         subscription = lock(subscription_id, in_flight_ok=True)
         attempt = (PaymentAttempt.objects.select_for_update(of=("self",))
                    .select_related("order").get(pk=attempt_id))
-        if attempt.status != AttemptStatus.STARTED:
+        # ACTION_REQUIRED: an upgrade's intent left open before they were closed (its order
+        # cancelled): a success found for it is recorded all the same, never dropped.
+        if attempt.status not in (AttemptStatus.STARTED, AttemptStatus.ACTION_REQUIRED):
             return SUCCEEDED if attempt.status == AttemptStatus.SUCCEEDED else FAILED
         if result.outcome in (ChargeOutcome.UNKNOWN, ChargeOutcome.RATE_LIMITED):
+            # The intent, when there is one, is how a webhook finds the attempt.
+            attempt.gateway_reference = result.reference or attempt.gateway_reference
             attempt.error_code = result.error_code or result.outcome.value
             attempt.error_message = result.error_message
             attempt.save()
@@ -94,9 +105,7 @@ def record_outcome(attempt_id: int, result: ChargeResult, now: datetime, context
                     customer_reference=subscription.customer_reference, card=result.card)
             _apply(subscription, attempt, now)
             return SUCCEEDED
-        attempt.status = (AttemptStatus.ACTION_REQUIRED
-                          if result.outcome == ChargeOutcome.ACTION_REQUIRED
-                          else AttemptStatus.FAILED)
+        attempt.status = AttemptStatus.FAILED  # declined, or its intent is closed now
         attempt.save()
         cancel_unpaid_order(attempt.order)
         record_event(subscription, EventType.PAYMENT_FAILED, date=now, order=attempt.order,
