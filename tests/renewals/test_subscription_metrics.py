@@ -452,3 +452,17 @@ def test_forecast_totals_follow_every_change(shop, renewal):
     assert kept
     forecast_rollup.rebuild()
     assert totals() == kept
+
+
+def test_the_renewal_task_adds_up_the_forecast_deltas(renewal):
+    """Renewals write most deltas: the due-run adds them up when it is done, so they do not pile
+    up while nobody asks for the forecast."""
+    from saleor_subscriptions.models import ForecastDelta, ForecastRollup
+    from saleor_subscriptions.tasks import renew_due_subscriptions_task
+
+    renewal.subscription(start=utc(2028, 1, 31, 10))  # next billing Feb 29
+    assert ForecastDelta.objects.count() == 1
+    renew_due_subscriptions_task.apply(kwargs={"now": "2028-03-01T10:00:00+00:00"}).get()
+    assert not ForecastDelta.objects.exists()
+    (row,) = ForecastRollup.objects.all()
+    assert (str(row.first_billing), row.paid_cycles, row.subscriptions) == ("2028-03-31", 2, 1)
