@@ -456,6 +456,7 @@ from .discount_models import (  # noqa: E402,F401  (renewal discounts, voucher t
     SubscriptionDiscount,
     SubscriptionVoucherTerms,
 )
+from .forecast_models import ForecastDelta, ForecastRollup  # noqa: E402,F401  (forecast totals)
 from .mrr_models import MetricsRollup, MrrMovement  # noqa: E402,F401  (the MRR ledger, registered with this app)
 from .notice_models import CustomerNotice  # noqa: E402,F401  (the e-mail notice ledger)
 from .offer_models import RetentionOffer, WinBackOffer  # noqa: E402,F401  (retention, win-back)

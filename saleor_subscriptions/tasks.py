@@ -16,7 +16,7 @@ from .saleor_adapter import (  # noqa: F401  (register their e-mail tasks)
     notice_emails,
     notifications,
 )
-from .services import claiming, reminders, renewals
+from .services import claiming, forecast_rollup, reminders, renewals
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ def renew_due_subscriptions_task(self, now: Optional[str] = None) -> dict:
     more = progress and not result.halted and claiming.has_due(moment)
     if more:
         renew_due_subscriptions_task.apply_async(kwargs={"now": now}, **_same_queue(self))
+    else:  # the run's changes into the forecast's totals, so deltas never pile up unread
+        forecast_rollup.refresh()
     logger.info("Renewal batch: claimed=%d %s more=%s", result.claimed, result.counts, more)
     return {"claimed": result.claimed, "counts": result.counts, "more": more}
 

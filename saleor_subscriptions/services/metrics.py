@@ -1,5 +1,5 @@
 """Subscription metrics for a date range, per currency, optionally for some plans: read from the
-day totals (metrics_rollup) and the current subscriptions (the forecast); computed by
+day totals (metrics_rollup) and the live subscriptions' totals (forecast_rollup); computed by
 domain/metrics.py. Definitions: README "Subscription metrics"."""
 from collections import defaultdict
 from dataclasses import dataclass
@@ -14,9 +14,8 @@ from ..domain import forecast as forecasting
 from ..domain import metrics as m
 from ..domain.money import quantize
 from ..domain.mrr import MovementKind
-from ..domain.periods import Interval
 from ..mrr_models import NO_COHORT
-from . import metrics_rollup
+from . import forecast_rollup, metrics_rollup
 
 FORECAST_MONTHS = 12
 STATUSES = ("active", "trialing", "past_due", "paused")
@@ -265,46 +264,8 @@ class Metrics:
                               m.month_start(self.request.end))
 
     def forecast(self, now: datetime) -> List[forecasting.ForecastMonth]:
-        groups = scheduled_billing(self.request.currency, self.request.plan_ids)
+        groups = forecast_rollup.scheduled_billing(self.request.currency, self.request.plan_ids)
         return forecasting.forecast(groups, m.month_start(now.date()), FORECAST_MONTHS, now)
-
-
-_SCHEDULED = """
-SELECT date_trunc('day', s.next_billing_at) AS first_billing, p.interval_unit, p.interval_count,
-       GREATEST(s.intro_until_cycle - s.paid_cycles, 0) AS intro_left,
-       p.billing_cycles - s.paid_cycles AS cycles_left,
-       date_trunc('day', s.scheduled_price_at) AS change_from,
-       COUNT(*),
-       SUM(COALESCE(sp.price_amount, s.unit_price_amount)
-           * COALESCE(s.scheduled_quantity, s.quantity)) AS regular,
-       SUM(COALESCE(s.intro_price_amount, 0) * s.quantity) AS intro,
-       SUM(s.scheduled_price_amount * s.quantity) AS changed
-FROM saleor_subscriptions_subscription s
-JOIN saleor_subscriptions_subscriptionplan p ON p.id = COALESCE(s.scheduled_plan_id, s.plan_id)
-LEFT JOIN saleor_subscriptions_subscriptionplan sp ON sp.id = s.scheduled_plan_id
-WHERE s.currency = %(currency)s AND s.status IN ('active', 'past_due', 'trialing')
-  AND NOT s.cancel_at_period_end AND s.next_billing_at IS NOT NULL {plans}
-GROUP BY 1, 2, 3, 4, 5, 6
-"""
-
-
-def scheduled_billing(currency: str, plan_ids: Optional[Tuple[int, ...]]
-                      ) -> List[forecasting.ScheduledBilling]:
-    plans = "AND s.plan_id = ANY(%(plans)s)" if plan_ids is not None else ""
-    with connection.cursor() as cursor:
-        cursor.execute(_SCHEDULED.format(plans=plans),
-                       {"currency": currency, "plans": list(plan_ids or ())})
-        rows = cursor.fetchall()
-    groups = []
-    for (first, unit, count, intro_left, cycles_left, change_from, subscriptions, regular, intro,
-         changed) in rows:
-        if cycles_left is not None and cycles_left <= 0:
-            continue
-        groups.append(forecasting.ScheduledBilling(
-            first_billing=first, interval=Interval(unit, count), subscriptions=subscriptions,
-            regular=regular, intro=intro, intro_cycles_left=intro_left,
-            cycles_left=cycles_left, changed=changed, change_from=change_from))
-    return groups
 
 
 # The ledger's answers at any moment, from the day totals and the raw rows of the edge days (the

@@ -333,3 +333,136 @@ def test_rebuilding_the_day_totals_gives_the_same_totals(shop, staff_api):
     assert counted
     metrics_rollup.rebuild()
     assert totals() == counted
+
+
+# The forecast's groups computed from the subscriptions themselves (what the forecast read before
+# it had its totals): the rollup must give exactly these.
+DIRECT_SCHEDULED = """
+SELECT date_trunc('day', s.next_billing_at) AS first_billing, p.interval_unit, p.interval_count,
+       GREATEST(s.intro_until_cycle - s.paid_cycles, 0) AS intro_left,
+       p.billing_cycles - s.paid_cycles AS cycles_left,
+       date_trunc('day', s.scheduled_price_at) AS change_from,
+       COUNT(*),
+       SUM(COALESCE(sp.price_amount, s.unit_price_amount)
+           * COALESCE(s.scheduled_quantity, s.quantity)) AS regular,
+       SUM(COALESCE(s.intro_price_amount, 0) * s.quantity) AS intro,
+       SUM(s.scheduled_price_amount * s.quantity) AS changed
+FROM saleor_subscriptions_subscription s
+JOIN saleor_subscriptions_subscriptionplan p ON p.id = COALESCE(s.scheduled_plan_id, s.plan_id)
+LEFT JOIN saleor_subscriptions_subscriptionplan sp ON sp.id = s.scheduled_plan_id
+WHERE s.currency = %(currency)s AND s.status IN ('active', 'past_due', 'trialing')
+  AND NOT s.cancel_at_period_end AND s.next_billing_at IS NOT NULL {plans}
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
+
+def direct_groups(currency, plan_ids):
+    from django.db import connection
+
+    from saleor_subscriptions.services.forecast_rollup import groups_of
+
+    plans = "AND s.plan_id = ANY(%(plans)s)" if plan_ids is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(DIRECT_SCHEDULED.format(plans=plans),
+                       {"currency": currency, "plans": list(plan_ids or ())})
+        return groups_of(cursor.fetchall())
+
+
+def assert_rollup_matches_the_subscriptions(now, plan_sets):
+    """The forecast from the totals equals the one from the subscriptions, group by group and
+    month by month; returns the whole store's forecast."""
+    from saleor_subscriptions.domain import forecast as forecasting
+    from saleor_subscriptions.domain.metrics import month_start
+    from saleor_subscriptions.services import forecast_rollup
+
+    def ordered(groups):
+        return sorted(groups, key=lambda g: (g.first_billing, g.interval.unit, g.interval.count,
+                                             g.intro_cycles_left, g.cycles_left or -1,
+                                             g.change_from or now))
+
+    answers = {}
+    for plan_ids in plan_sets:
+        rolled = forecast_rollup.scheduled_billing("USD", plan_ids)
+        direct = direct_groups("USD", plan_ids)
+        assert ordered(rolled) == ordered(direct)
+        months = [forecasting.forecast(groups, month_start(now.date()), 12, now)
+                  for groups in (rolled, direct)]
+        assert months[0] == months[1]
+        answers[plan_ids] = months[0]
+    return answers[None]
+
+
+def test_forecast_totals_follow_every_change(shop, renewal):
+    """Purchases, renewals, a reactivation, an immediate downgrade, dunning and a pause (the
+    shop), then a resume, a scheduled plan change (with a new quantity) whose plan's price then
+    changes, a scheduled price change, an intro price, a cancellation at period end, renewals
+    that apply the scheduled changes and a deleted subscription: after each step the totals
+    (kept by the trigger) give the same forecast as the subscriptions themselves, and the same
+    totals as summing them again from scratch."""
+    from saleor_subscriptions.models import ForecastRollup
+    from saleor_subscriptions.services import forecast_rollup, price_changes
+
+    basic, premium = shop["basic"], shop["premium"]
+    plan_sets = [None, (basic.pk,), (premium.pk,), (basic.pk, premium.pk)]
+    by_email = Subscription.objects.order_by("created_at")
+    a, b, g, c, d_ = (by_email[index] for index in (0, 1, 2, 3, 4))
+    assert_rollup_matches_the_subscriptions(utc(2028, 3, 11), plan_sets)
+
+    renewal.run(utc(2028, 3, 12, 8))  # A renews (Mar 5)
+    pausing.resume(c.pk, STAFF, utc(2028, 3, 12, 9))
+    change_plan(a.pk, STAFF, utc(2028, 3, 13, 9), load_settings(), premium, 2)  # at once
+    change_plan(a.pk, STAFF, utc(2028, 3, 13, 10), load_settings(), basic, 3)  # at period end
+    price_changes.schedule_for_plan(premium, 20, utc(2028, 3, 13, 11))  # A is on premium
+    basic.price_amount = Decimal("12.00")  # read for A's scheduled change when asked
+    basic.save(update_fields=["price_amount"])
+    price_changes.schedule_for_plan(basic, 20, utc(2028, 3, 14, 9))  # B and G
+    intro = renewal.subscription(plan=basic, start=utc(2028, 3, 14, 10), quantity=3)
+    Subscription.objects.filter(pk=intro.pk).update(intro_price_amount=Decimal("4.00"),
+                                                    intro_until_cycle=3)
+    cancelling.cancel(d_.pk, STAFF, utc(2028, 3, 15, 9), reason="too_expensive")
+    live = {row.pk: row for row in Subscription.objects.filter(
+        status__in=("active", "trialing", "past_due"), cancel_at_period_end=False)}
+    # Every kind of term the forecast reads is there to be summed.
+    assert (live[a.pk].plan_id, live[a.pk].quantity) == (premium.pk, 2)
+    assert (live[a.pk].scheduled_plan_id, live[a.pk].scheduled_quantity) == (basic.pk, 3)
+    assert live[g.pk].scheduled_price_amount == Decimal("12.00") and live[g.pk].scheduled_price_at
+    assert live[intro.pk].intro_until_cycle > live[intro.pk].paid_cycles
+    assert c.pk in live and d_.pk not in live
+    march = assert_rollup_matches_the_subscriptions(utc(2028, 3, 15, 12), plan_sets)
+    # From Mar 15 noon: A basic x 3 at basic's new 12 from its next billing (Apr 5) = 36; B
+    # (Apr 10) and G (Apr 15; Mar 15's is overdue) at 12 from Apr 3; the intro subscription
+    # 3 x 4 for two cycles (Apr 14, May 14), then 3 x 12; C's year from Jan 2029; D ends.
+    assert [(month.amount, month.renewals) for month in march] == (
+        [(0, 0), (72, 4), (72, 4)] + [(96, 4)] * 7 + [(216, 5), (96, 4)])
+
+    renewal.run(utc(2028, 4, 6, 11))  # A moves to basic x 3, B and G take 12, D ends
+    removed = renewal.subscription(plan=premium, start=utc(2028, 4, 6, 12))
+    assert_rollup_matches_the_subscriptions(utc(2028, 4, 6, 13), plan_sets)
+    Subscription.objects.filter(pk=removed.pk).delete()
+    assert_rollup_matches_the_subscriptions(utc(2028, 4, 6, 13), plan_sets)
+    assert Subscription.objects.get(pk=a.pk).plan_id == basic.pk
+
+    def totals():
+        return sorted(ForecastRollup.objects.values_list(
+            "currency", "plan_id", "scheduled_plan_id", "first_billing", "intro_left",
+            "paid_cycles", "change_from", "subscriptions", "units", "regular", "intro",
+            "changed", "changed_count"))
+
+    kept = totals()
+    assert kept
+    forecast_rollup.rebuild()
+    assert totals() == kept
+
+
+def test_the_renewal_task_adds_up_the_forecast_deltas(renewal):
+    """Renewals write most deltas: the due-run adds them up when it is done, so they do not pile
+    up while nobody asks for the forecast."""
+    from saleor_subscriptions.models import ForecastDelta, ForecastRollup
+    from saleor_subscriptions.tasks import renew_due_subscriptions_task
+
+    renewal.subscription(start=utc(2028, 1, 31, 10))  # next billing Feb 29
+    assert ForecastDelta.objects.count() == 1
+    renew_due_subscriptions_task.apply(kwargs={"now": "2028-03-01T10:00:00+00:00"}).get()
+    assert not ForecastDelta.objects.exists()
+    (row,) = ForecastRollup.objects.all()
+    assert (str(row.first_billing), row.paid_cycles, row.subscriptions) == ("2028-03-31", 2, 1)
