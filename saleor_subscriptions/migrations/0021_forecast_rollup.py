@@ -81,7 +81,7 @@ DROP FUNCTION saleor_subscriptions_forecast_row(saleor_subscriptions_subscriptio
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('saleor_subscriptions', '0019_event_types'),
+        ('saleor_subscriptions', '0020_attempt_customer_reference'),
     ]
 
     operations = [
