@@ -6,14 +6,20 @@ Workers are fresh processes that call the renewal service in a loop (what a Cele
 does, without broker latency; the Celery path itself is covered by tests/fault), each with its
 charging pool (SUBSCRIPTIONS_RENEWAL_CONCURRENCY). The gateway is the in-process fake
 (localstripe slows down past ~1,500 PaymentIntents) with SUBSCRIPTIONS_FAKE_GATEWAY_LATENCY_MS.
+The due set is bulk-inserted (no checkouts). Before the renewals, the budget alone is measured:
+the workers' pool threads call the shared budget and the fake gateway at its latency with no
+database work, which is the most the pacer and pools let through (`--pacer-only` runs just that).
 Run: `make bench` (20,000 due), `make bench BENCH_ARGS=--large` (100,000).
 """
 import argparse
+import math
 import multiprocessing
 import os
 import resource
 import sys
+import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -36,6 +42,20 @@ from saleor_subscriptions.testing.users import create_user, login  # noqa: E402
 START = datetime(2028, 1, 31, 10, tzinfo=timezone.utc)
 FIRST_DUE = datetime(2028, 3, 1, 9, tzinfo=timezone.utc)
 UNLIMITED_BUDGET = 1000  # the most the setting takes; far above what 0 ms reaches here
+POOL_HEADROOM = 1.5  # pool threads beyond budget × slowest latency / workers (Little's law)
+BENCH_STARTED = time.monotonic()
+
+
+def progress(message):
+    print("[%6.0f s] %s" % (time.monotonic() - BENCH_STARTED, message), file=sys.stderr, flush=True)
+
+
+def pool_for(budget, latency_ms, jitter_ms, workers):
+    """Charges in flight per worker that keep the budget spent: budget × slowest latency over the
+    workers (in flight = rate × latency), with headroom."""
+    return max(int(math.ceil(budget * (latency_ms + jitter_ms) / 1000.0 / workers
+                             * POOL_HEADROOM)), 1)
+
 
 def build(staff):
     store = build_store(staff)
@@ -142,6 +162,76 @@ def timed_run(now, workers, cap=None):
     return renewed, elapsed, max(peak for _, peak in outcomes)
 
 
+def _charger(namespace, budget, calls, threads, go, results):
+    """One worker of the budget-alone run: `threads` pool threads, `calls` charges in all;
+    puts when each charge left (wall clock: the workers' clocks are one)."""
+    from prices import Money
+
+    from saleor_subscriptions.gateway.fake import get_fake_gateway
+    from saleor_subscriptions.gateway.interface import ChargeRequest
+    from saleor_subscriptions.gateway.ratelimit import throttle_for
+
+    connections.close_all()
+    gateway, wait = get_fake_gateway(), throttle_for(budget, namespace=namespace)
+    left, sent, lock = [calls], [], threading.Lock()
+
+    def run():
+        while True:
+            with lock:
+                if not left[0]:
+                    return
+                left[0] -= 1
+            wait()
+            sent.append(time.time())
+            gateway.charge(ChargeRequest(Money("20.00", "USD"), "cus_bench", "pm_fake_ok",
+                                         "bench-pacer-%s" % uuid.uuid4().hex))
+
+    pool = [threading.Thread(target=run) for _ in range(threads)]
+    go.wait()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    results.put(sent)
+
+
+def most_within(stamps, seconds):
+    """The most of `stamps` in any window of `seconds`."""
+    stamps, most, first = sorted(stamps), 0, 0
+    for last, stamp in enumerate(stamps):
+        while stamp - stamps[first] > seconds:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def budget_alone(workers, pool, budget, calls):
+    """(charges per second, most in flight, most sent in any 0.1 s, in any 1 s): `workers`
+    processes × `pool` threads charge the fake gateway within the shared budget, no database
+    work. The rate is the charges sent between the first and the last (neither the workers'
+    start nor the last answer counts)."""
+    from saleor_subscriptions.gateway.fake import get_fake_gateway
+
+    gateway = get_fake_gateway()
+    gateway.reset()
+    spawn = multiprocessing.get_context("spawn")
+    go, results = spawn.Barrier(workers + 1), spawn.Queue()
+    namespace = "bench-budget-alone-%s" % uuid.uuid4().hex
+    share = [calls // workers + (1 if index < calls % workers else 0) for index in range(workers)]
+    processes = [spawn.Process(target=_charger, args=(namespace, budget, count, pool, go, results))
+                 for count in share]
+    for process in processes:
+        process.start()
+    go.wait()  # every worker has imported Django and connected
+    sent = [stamp for _ in processes for stamp in results.get()]
+    for process in processes:
+        process.join()
+    peak = gateway.peak_in_flight()
+    gateway.reset()
+    rate = (len(sent) - 1) / max(max(sent) - min(sent), 1e-9)
+    return rate, peak, most_within(sent, 0.1), most_within(sent, 1.0)
+
+
 def set_budget(staff, per_second):
     configure_plugin(staff, **{"Charge requests per second": str(per_second)})
 
@@ -171,18 +261,43 @@ def main():
     parser.add_argument("--large", action="store_true", help="100,000 due subscriptions")
     parser.add_argument("--checkouts", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pool", type=int, default=16, help="charges in flight per worker")
+    parser.add_argument("--pool", type=int, default=None,
+                        help="charges in flight per worker (default: budget × (latency + jitter) "
+                        "/ workers × %g)" % POOL_HEADROOM)
     parser.add_argument("--latency-ms", type=float, default=300)
     parser.add_argument("--jitter-ms", type=float, default=100)
     parser.add_argument("--budget", type=float, default=50, help="charges per second, shared")
     parser.add_argument("--single-worker-sample", type=int, default=1000)
+    parser.add_argument("--budget-alone-seconds", type=float, default=20,
+                        help="length of the budget-alone run, at the budget")
+    parser.add_argument("--pacer-only", action="store_true",
+                        help="only the budget-alone run (no database)")
     args = parser.parse_args()
     if args.large:
         args.subscriptions = 100000
+    if args.pool is None:
+        args.pool = pool_for(args.budget, args.latency_ms, args.jitter_ms, args.workers)
     os.environ["SUBSCRIPTIONS_RENEWAL_CONCURRENCY"] = str(args.pool)
-    set_latency(0, 0)
     from saleor_subscriptions.gateway.fake import get_fake_gateway
 
+    set_latency(args.latency_ms, args.jitter_ms)
+    progress("budget alone: %d workers × pool %d at %g/s" % (args.workers, args.pool, args.budget))
+    alone, alone_peak, most_tenth, most_second = budget_alone(
+        args.workers, args.pool, args.budget, int(args.budget * args.budget_alone_seconds))
+    alone_rows = [
+        ("budget alone (no database), %d workers × pool %d: charges per second" % (
+            args.workers, args.pool), "%.1f" % alone),
+        ("  charges per second / budget", "%.2f" % (alone / args.budget)),
+        ("  charges in flight at once, at most", "%d" % alone_peak),
+        ("  most charges sent in any 0.1 s (budget × 0.1 = %g)" % (args.budget / 10),
+         "%d" % most_tenth),
+        ("  most charges sent in any 1 s", "%d" % most_second),
+    ]
+    if args.pacer_only:
+        for name, value in alone_rows:
+            print("%s  %s" % (name, value))
+        return 0
+    set_latency(0, 0)
     get_fake_gateway().reset()
     owner = create_user("bench-owner@example.com", superuser=True)
     api = ApiClient()
@@ -195,11 +310,15 @@ def main():
     checkout = checkout_seconds(api, store, args.checkouts)
 
     rows = []
+    progress("loading the due set")
     small = add_subscriptions(plan, customer, method, 1000)
     q_small, _ = queries_per_renewal(FIRST_DUE)
     vacuum()
     start_sample, start_seconds = in_process_renewals(FIRST_DUE, 200)
+    loading = time.monotonic()
     add_subscriptions(plan, customer, method, args.subscriptions - small)
+    loading = time.monotonic() - loading
+    progress("%d due subscriptions bulk-loaded in %.1f s" % (args.subscriptions - small, loading))
     q_large, sampled = queries_per_renewal(FIRST_DUE)
     long_history = rf.make_plan(variant, name="Long history", price=Decimal("20.00"))
     add_subscriptions(long_history, customer, method, 60, history=36)
@@ -212,8 +331,10 @@ def main():
     due = Subscription.objects.filter(next_billing_at__lte=FIRST_DUE).count()
     vacuum()
     # 0 ms: the database phase alone (claim, cycle, order, attempt, outcome), budget unlimited.
+    progress("0 ms, 1 worker")
     renewed_1, elapsed_1, rss_1 = timed_run(FIRST_DUE, 1, cap=args.single_worker_sample)
     checkout_after = checkout_seconds(api, store, args.checkouts)
+    progress("0 ms, %d workers" % args.workers)
     renewed_2, elapsed_2, rss_2 = timed_run(FIRST_DUE, args.workers)
     db_phase = renewed_2 / elapsed_2
     # At the provider's latency, within its budget: the next period of every subscription.
@@ -223,8 +344,12 @@ def main():
     gateway = get_fake_gateway()
     charges_before = gateway.charges_count()
     second_due = periods.billing_date(START, plan.interval, 2) + timedelta(hours=1)
+    progress("%d ms, budget %g/s, %d workers × pool %d" % (
+        args.latency_ms, args.budget, args.workers, args.pool))
     renewed_3, elapsed_3, rss_3 = timed_run(second_due, args.workers)
     at_latency = renewed_3 / elapsed_3
+    charged_3 = gateway.charges_count() - charges_before
+    progress("done")
     per_renewal = elapsed_1 / max(renewed_1, 1)
     # Each renewal leaves an unfulfilled order whose allocation every later checkout and renewal
     # of the variant sums over (Saleor 2.10 keeps no running total). The run's renewals are set
@@ -232,7 +357,8 @@ def main():
     checkout_during = (checkout + checkout_after) / 2
     ratio = per_renewal / checkout_during
     peak_rss = max(rss_1, rss_2, rss_3)
-    rows += [
+    rows += [("due set bulk-loaded (%d subscriptions, s)" % (args.subscriptions - small),
+              "%.1f" % loading)] + alone_rows + [
         ("checkoutComplete, mean of %d, before renewals (s)" % args.checkouts, "%.4f" % checkout),
         ("checkoutComplete, mean of %d, after 1 worker (s)" % args.checkouts,
          "%.4f" % checkout_after),
@@ -249,8 +375,11 @@ def main():
          "%d" % renewed_3),
         ("  renewals per second", "%.1f" % at_latency),
         ("  renewals per second / budget", "%.2f" % (at_latency / args.budget)),
-        ("  charges in flight at once, at most", "%d" % gateway.peak_in_flight()),
-        ("  charges made in this run", "%d" % (gateway.charges_count() - charges_before)),
+        ("  budget used: charges per second / budget", "%.2f" % (
+            charged_3 / elapsed_3 / args.budget)),
+        ("  charges in flight at once, at most (pool total %d)" % (args.pool * args.workers),
+         "%d" % gateway.peak_in_flight()),
+        ("  charges made in this run", "%d" % charged_3),
         ("  peak RSS per worker (MB)", "%.0f" % rss_3),
         ("%d renewals in this process at the start (s each)" % start_sample,
          "%.4f" % start_seconds),

@@ -1,15 +1,9 @@
-"""The fake gateway behaves like Stripe where renewals depend on it; the budget is shared."""
-import multiprocessing
-import time
-import uuid
-from collections import Counter
-
+"""The fake gateway behaves like Stripe where renewals depend on it."""
 import pytest
 from prices import Money
 
 from saleor_subscriptions.gateway.fake import FakeGateway
 from saleor_subscriptions.gateway.interface import ChargeOutcome, ChargeRequest
-from saleor_subscriptions.gateway.ratelimit import throttle_for
 from saleor_subscriptions.testing.redis_urls import redis_url
 
 REDIS = redis_url(9)
@@ -83,28 +77,6 @@ def test_injected_rate_limits_charge_nothing(gateway):
     limited = FakeGateway(REDIS, rate_limit_share=1.0)
     assert limited.charge(request("k1")).outcome == ChargeOutcome.RATE_LIMITED
     assert limited.charges_count() == 0 and limited.rate_limited_count() == 1
-
-
-def _spend(namespace, calls, stamps):
-    wait = throttle_for(10, url=REDIS, namespace=namespace)
-    for _ in range(calls):
-        wait()
-        stamps.append(time.time())
-
-
-def test_budget_is_shared_by_processes():
-    namespace = uuid.uuid4().hex
-    with multiprocessing.Manager() as manager:
-        stamps = manager.list()
-        workers = [multiprocessing.Process(target=_spend, args=(namespace, 15, stamps))
-                   for _ in range(2)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(60)
-        per_second = Counter(int(stamp) for stamp in stamps)
-    assert sum(per_second.values()) == 30
-    assert max(per_second.values()) <= 10
 
 
 def test_refunds_are_listed_by_charge_once_per_key_like_stripe(gateway):
