@@ -84,6 +84,11 @@ def test_the_intent_is_closed_and_the_upgrade_refused(customer_api, basic, tiers
                                                       plugin_on):
     body = upgrade(customer_api, basic, tiers["medium"])
     assert errors(body) == [("planId", "PAYMENT_ERROR")]
+    # Nothing is left for the customer to confirm: the words say what to do instead.
+    (message,) = [error["message"] for error in
+                  body["data"]["subscriptionChangePlan"]["subscriptionErrors"]]
+    assert "confirm the payment" not in message
+    assert "another card" in message
     assert statuses(plugin_on, basic) == ["canceled"]  # can never be paid for no upgrade
     attempt = attempt_of(basic)
     assert attempt.status == AttemptStatus.FAILED

@@ -115,6 +115,10 @@ def record_outcome(attempt_id: int, result: ChargeResult, now: datetime, context
         return FAILED
 
 
+AUTHENTICATION_REFUSED = ("Your bank asked to confirm this payment, which can't be done for a "
+                          "plan change: try again with another card.")
+
+
 def refusal(attempt_id: int, outcome: str):
     """The typed answer for a charge that did not succeed now."""
     attempt = PaymentAttempt.objects.get(pk=attempt_id)
@@ -123,8 +127,11 @@ def refusal(attempt_id: int, outcome: str):
                       "is confirmed.", SubscriptionErrorCode.PAYMENT_PENDING, field="plan_id")
     # The gateway's own text stays on the attempt for staff; the customer reads safe words.
     problem = problems.classify(attempt.error_code or "card_declined")
+    # Its intent was closed: there is nothing left to confirm, so say what to do instead.
+    advice = (AUTHENTICATION_REFUSED if problem == problems.Problem.AUTHENTICATION_REQUIRED
+              else problems.message(problem))
     return refuse("The prorated charge of %s %s failed. %s" % (
-        quantize(attempt.amount, attempt.currency), attempt.currency, problems.message(problem)),
+        quantize(attempt.amount, attempt.currency), attempt.currency, advice),
         SubscriptionErrorCode.PAYMENT_ERROR, field="plan_id")
 
 
