@@ -1,7 +1,7 @@
 """The billing forecast's totals: the live subscriptions summed by what decides their billing,
 so the forecast reads a few thousand rows instead of every subscription.
 
-Kept in step by a trigger on the subscription table (migration 0020): every insert, delete or
+Kept in step by a trigger on the subscription table (migration 0021): every insert, delete or
 update of a column the forecast reads writes the row's old contribution (negated) and its new
 one as ForecastDelta rows, in the writer's own transaction, whatever code path wrote it (insert
 only: concurrent renewals never wait on each other). services/forecast_rollup.py adds the

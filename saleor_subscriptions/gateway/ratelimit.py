@@ -13,6 +13,7 @@ The time is Redis's own (TIME), so machines whose clocks differ share one budget
 `clock` instead. Renewals pick it up through services.renewals.default_throttle; a 429 is backed
 off by services.charging, which then takes a new slot.
 """
+import logging
 import math
 import os
 import time
@@ -20,8 +21,16 @@ from typing import Callable, Optional
 
 import redis
 
+from ..services.pacing import Pacer
+
+logger = logging.getLogger(__name__)
+
 KEY = "subscriptions:gateway-pace:%s"
 BURST_SECONDS = 0.1  # default burst: a tenth of a second's budget, at least one call
+#: Without Redis a worker paces itself at this share of the budget: the other workers, unseen,
+#: may be charging too, and the gateway's 429s (backed off in charging) catch what is left over.
+FALLBACK_SHARE = 0.25
+REDIS_TIMEOUT_SECONDS = 1.0
 
 # KEYS[1]: the TAT (µs). ARGV: interval (µs), tolerance (µs: (burst - 1) × interval), now (µs,
 # empty for Redis's clock). Returns how long (µs) the caller waits for its slot.
@@ -46,9 +55,13 @@ return slot - now
 
 
 def default_burst(rate: float) -> int:
-    configured = os.environ.get("SUBSCRIPTIONS_CHARGE_BURST")
-    if configured:
-        return max(int(configured), 1)
+    configured = os.environ.get("SUBSCRIPTIONS_CHARGE_BURST", "").strip()
+    try:
+        return max(int(float(configured)), 1)
+    except ValueError:
+        if configured:
+            logger.warning("SUBSCRIPTIONS_CHARGE_BURST=%r is not a number; using the default",
+                           configured)
     return max(int(rate * BURST_SECONDS), 1)
 
 
@@ -63,13 +76,23 @@ def throttle_for(rate: float, url: str = "", namespace: str = "charges",
     tolerance = (max(int(burst), 1) if burst is not None else default_burst(rate)) - 1
     connection = redis.Redis.from_url(
         url or os.environ.get("SUBSCRIPTIONS_RATE_LIMIT_REDIS")
-        or os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0")
+        or os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0",
+        socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
     reserve = connection.register_script(_RESERVE)
     key = KEY % namespace
+    # An unreachable Redis must not fail the renewals whose attempts are already stored.
+    local = Pacer(rate * FALLBACK_SHARE, clock=clock or time.monotonic,
+                  sleep=sleep or (lambda seconds: time.sleep(seconds)))
 
     def wait_for_budget() -> None:
         now = "" if clock is None else int(round(clock() * 1000000))
-        wait = int(reserve(keys=[key], args=[interval, tolerance * interval, now]))
+        try:
+            wait = int(reserve(keys=[key], args=[interval, tolerance * interval, now]))
+        except redis.RedisError as error:
+            logger.warning("Charge budget in Redis unavailable (%s): pacing this process alone",
+                           error)
+            local()
+            return
         if wait > 0:
             # Looked up per call, not bound at import: tests patch time.sleep.
             (sleep or time.sleep)(wait / 1000000.0)

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from saleor_subscriptions.gateway.ratelimit import throttle_for
+from saleor_subscriptions.gateway.ratelimit import FALLBACK_SHARE, default_burst, throttle_for
 from saleor_subscriptions.services.pacing import Pacer
 from saleor_subscriptions.testing.redis_urls import redis_url
 
@@ -153,3 +153,23 @@ def test_redis_clock_queues_callers_without_a_clock_of_their_own():
         wait()
     # The 1,000th caller's slot is about 100 s away (1,000 calls at 10 a second).
     assert len(slept) >= 990 and slept[-1] > 50
+
+
+def test_without_redis_the_budget_falls_back_to_this_process_instead_of_failing_renewals():
+    # A closed port: Redis is down. Raising here would fail every due renewal (and park them).
+    caller = Caller()
+    wait = throttle_for(10, url="redis://127.0.0.1:9/0", namespace=uuid.uuid4().hex, burst=1,
+                        clock=caller.clock, sleep=caller.sleep)
+    for _ in range(4):
+        wait()
+    # A conservative share of the budget, spaced evenly: other workers may be charging too.
+    share = 10 * FALLBACK_SHARE
+    assert caller.slept == pytest.approx([1 / share] * 3)
+
+
+@pytest.mark.parametrize("configured, expected", [("3", 3), ("2.0", 2), ("0.5", 1),
+                                                  ("lots", 5), ("", 5)])
+def test_a_burst_setting_that_is_not_a_whole_number_does_not_stop_renewals(
+        monkeypatch, configured, expected):
+    monkeypatch.setenv("SUBSCRIPTIONS_CHARGE_BURST", configured)
+    assert default_burst(50) == expected
