@@ -16,7 +16,9 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from saleor.account import CustomerEvents
 from saleor.account import events as account_events
+from saleor.account.models import CustomerEvent
 from saleor.core import analytics
 from saleor.order import OrderEvents, events
 from saleor.order.actions import automatically_fulfill_digital_lines
@@ -73,6 +75,29 @@ class OrderEffects:
             events.email_sent_event(
                 order=order, user=None, email_type=events.OrderEventsEmails.PAYMENT
             )
+        self._after_fully_paid(order)
+
+    def orders_placed_and_paid(self, placed) -> None:
+        """order_created (with its note) and then order_fully_paid for many orders: `placed`
+        is a list of (order, user, note, fully paid?). Their customer and order events are
+        written in one INSERT each (in each order's sequence), then each order's hooks,
+        e-mails and fulfilment run as those two would run them."""
+        customer_events, order_events = [], []
+        for order, user, note, paid in placed:
+            customer_events.extend(_customer_placed_rows(order, user))
+            order_events.extend(_placed_rows(order, user, note))
+            if paid:
+                order_events.append(OrderEvent(order=order, type=OrderEvents.ORDER_FULLY_PAID))
+                order_events.extend(_payment_email_rows(order))
+        CustomerEvent.objects.bulk_create(customer_events)
+        OrderEvent.objects.bulk_create(order_events)
+        for order, _user, _note, paid in placed:
+            self._run_hook("order_created", order)
+            if paid:
+                self._after_fully_paid(order)
+
+    def _after_fully_paid(self, order) -> None:
+        if order.get_customer_email():
             safely("payment e-mail", order, send_payment_confirmation.delay, order.pk)
             if self._may_fulfil_digital(order) and order_needs_automatic_fullfilment(order):
                 safely("digital fulfilment", order, automatically_fulfill_digital_lines, order)
@@ -104,11 +129,32 @@ def _placed_with_note(order, user, note: str) -> None:
     """Saleor's order_created_event and a system note (order_note_added_event without a user),
     in one INSERT: the renewal hot path keeps its query budget."""
     account_events.customer_placed_order_event(user=user, order=order)
+    OrderEvent.objects.bulk_create(_placed_rows(order, user, note))
+
+
+def _placed_rows(order, user, note: str) -> list:
     by = user if user is not None and not user.is_anonymous else None
-    OrderEvent.objects.bulk_create([
+    return [
         OrderEvent(order=order, type=OrderEvents.PLACED, user=by),
         OrderEvent(order=order, type=OrderEvents.NOTE_ADDED, parameters={"message": note}),
-    ])
+    ]
+
+
+def _customer_placed_rows(order, user) -> list:
+    """account_events.customer_placed_order_event's row, not saved (none for a guest)."""
+    if user is None or user.is_anonymous:
+        return []
+    return [CustomerEvent(user=user, order=order, type=CustomerEvents.PLACED_ORDER)]
+
+
+def _payment_email_rows(order) -> list:
+    """events.email_sent_event's row for the payment e-mail (user None), not saved."""
+    email = order.get_customer_email()
+    if not email:
+        return []
+    return [OrderEvent(order=order, type=OrderEvents.EMAIL_SENT,
+                       parameters={"email": email,
+                                   "email_type": events.OrderEventsEmails.PAYMENT})]
 
 
 def _has_digital_product_type(order) -> bool:

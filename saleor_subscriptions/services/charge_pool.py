@@ -35,7 +35,7 @@ def pool_size() -> int:
 def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
                   result: BatchResult) -> None:
     """Renew the leased `ids`, up to pool_size() charges in flight; outcomes in `ids`' order."""
-    from . import renewals
+    from . import renewal_batches, renewals
 
     size = pool_size()
     waiting = deque(enumerate(ids))
@@ -47,9 +47,11 @@ def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
             if size > 1 else _OnThisThread())
     with pool:
         while waiting or flying:
-            for future in [future for future in flying if future.done()]:
-                position, flight = flying.pop(future)
-                outcome = _settle(renewals, flight, future, now, context)
+            answered = [future for future in flying if future.done()]
+            settled = renewal_batches.complete_many(
+                [(flying[future][1],) + _answer(future) for future in answered], now, context)
+            for future, outcome in zip(answered, settled):
+                position, _flight = flying.pop(future)
                 outcomes[position] = outcome
                 if gateway_health.is_auth_failure(outcome.detail):
                     halted = True
@@ -60,14 +62,17 @@ def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
                 Subscription.objects.filter(pk__in=[sid for _, sid in waiting]).update(
                     renewal_lease_until=None)
                 waiting.clear()
-            if waiting and len(flying) < (1 if probing else size):
-                position, subscription_id = waiting.popleft()
-                begun = renewals.begin(subscription_id, now, context)
-                if isinstance(begun, renewals.InFlight):
-                    flying[pool.submit(charging.call_for, context, begun.started)] = (
-                        position, begun)
-                else:
-                    outcomes[position] = begun
+            room = (1 if probing else size) - len(flying)
+            if waiting and room > 0:
+                # A group's rows are written together: as many as the pool has room for.
+                group = [waiting.popleft() for _ in range(min(room, len(waiting)))]
+                started = renewal_batches.begin_many([sid for _, sid in group], now, context)
+                for (position, _sid), begun in zip(group, started):
+                    if isinstance(begun, renewals.InFlight):
+                        flying[pool.submit(charging.call_for, context, begun.started)] = (
+                            position, begun)
+                    else:
+                        outcomes[position] = begun
             elif flying:
                 wait(list(flying), return_when=FIRST_COMPLETED)
     for position in sorted(outcomes):
@@ -92,8 +97,7 @@ class _OnThisThread:
         return None
 
 
-def _settle(renewals, flight, future, now: datetime, context: RenewalContext):
+def _answer(future) -> tuple:
+    """(result, error) of a charge's future."""
     error = future.exception()
-    if error is not None:
-        return renewals.complete(flight, now, context, error=error)
-    return renewals.complete(flight, now, context, future.result())
+    return (None, error) if error is not None else (future.result(), None)
