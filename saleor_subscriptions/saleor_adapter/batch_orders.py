@@ -16,6 +16,7 @@ from saleor.order.models import Order, OrderLine
 from saleor.payment.models import Payment, Transaction
 from saleor.warehouse.models import Allocation
 
+from ..services.bulk_sql import update_rows
 from . import stock
 from .emails import schedule_order_emails
 from .orders import TOTAL_FIELDS, _set_totals, draft_order, new_line, order_addresses
@@ -60,7 +61,7 @@ def create_renewal_orders(entries: Sequence[Tuple[object, int, list]], effects) 
         if order.shipping_method_id is not None:
             order.shipping_price = effects.manager.calculate_order_shipping(order)
         _set_totals(order, line, Decimal(0), save=False)
-    Order.objects.bulk_update(orders, TOTAL_FIELDS)
+    update_rows(Order, orders, TOTAL_FIELDS)
     Allocation.objects.bulk_create([
         row for line, (_s, _i, plan) in zip(lines, entries) for row in stock.allocations(line, plan)
     ])

@@ -32,6 +32,9 @@ from saleor.product.models import ProductType
 from saleor.webhook.event_types import WebhookEventType
 from saleor.webhook.models import Webhook
 
+from .. import PLUGIN_ID
+from .checkout import is_renewal_order
+
 logger = logging.getLogger(__name__)
 
 ORDER_WEBHOOK_EVENTS = (
@@ -109,10 +112,13 @@ class OrderEffects:
     def _run_hook(self, name: str, order) -> None:
         """As the manager's `name(order)`, one plugin at a time: one plugin's error neither
         stops the others nor rolls back our rows. Plugins that don't implement the hook are
-        skipped (no savepoint for them)."""
+        skipped (no savepoint for them), and so is this package's own plugin for a renewal
+        order: its order_created starts subscriptions from checkout orders, never from these."""
         default = getattr(BasePlugin, name)
         for plugin in self.manager.plugins:
             if getattr(type(plugin), name, default) is default:
+                continue
+            if plugin.PLUGIN_ID == PLUGIN_ID and is_renewal_order(order):
                 continue
             safely("%s hook of %s" % (name, plugin.PLUGIN_ID), order, getattr(plugin, name),
                    order, previous_value=None)

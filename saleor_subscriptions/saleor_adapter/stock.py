@@ -45,6 +45,8 @@ def reserve(needs) -> list:
     (variant id, quantity, country code); returns, in its order, the [(stock id, quantity)] to
     allocate to each, or None where there is not enough (nothing is taken for it). The stocks
     are locked as allocate_line locks them; allocations are written with `allocations`."""
+    if not needs:
+        return []
     variants_by_country = {}
     for variant_id, _quantity, country in needs:
         variants_by_country.setdefault(country, set()).add(variant_id)

@@ -7,7 +7,9 @@ the batch's own thread and connection: steps 1-2 (cycle, order, attempt committe
 before a charge is handed to the pool, step 4 (the outcome under the row lock) when it answers,
 and each subscription's advisory lock, held from before its attempt until its outcome is
 recorded. While charges are in flight the batch thread prepares the next renewals, so a worker
-waits on the payment provider, not on itself.
+waits on the payment provider, not on itself. Renewals are begun as many at a time as the pool
+has room for, and the answers that arrived together are recorded together: plain ones in a few
+statements per group (services/renewal_batches.py).
 
 The pool's size per worker process is the Django setting SUBSCRIPTIONS_RENEWAL_CONCURRENCY
 (default 8; 1 charges one at a time, on the batch's own thread). A batch's first charge goes
@@ -26,6 +28,15 @@ from . import charging, gateway_health
 from .outcomes import BatchResult, RenewalContext
 
 DEFAULT_CONCURRENCY = 8
+
+
+#: after the first answer, how long the batch thread waits for more, to record them together
+DEFAULT_GATHER_SECONDS = 0.01
+
+
+def gather_seconds() -> float:
+    return float(getattr(settings, "SUBSCRIPTIONS_RENEWAL_GATHER_SECONDS",
+                         DEFAULT_GATHER_SECONDS))
 
 
 def pool_size() -> int:
@@ -75,6 +86,8 @@ def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
                         outcomes[position] = begun
             elif flying:
                 wait(list(flying), return_when=FIRST_COMPLETED)
+                # Answers that arrive together are recorded together, in one group's statements.
+                wait(list(flying), timeout=gather_seconds())
     for position in sorted(outcomes):
         result.add(outcomes[position])
 

@@ -42,6 +42,7 @@ from ..models import (
     Subscription,
 )
 from . import charging, claiming, plans
+from .bulk_sql import update_rows
 from .events import record_events
 from .outcomes import RENEWED, RenewalContext, RenewalOutcome
 from .stalls import bills_once
@@ -82,8 +83,9 @@ def begin_many(ids: Sequence[int], now: datetime, context: RenewalContext) -> li
     ids = list(ids)
     done: Dict[int, object] = {}
     if len(ids) > 1:
-        locked = _lock_many(ids)
+        locked = []
         try:
+            locked = _lock_many(ids)
             done = _begin_plain(locked, now, context)
         except Exception:  # rolled back whole: each goes the one-at-a-time way
             logger.exception("A renewal group's start failed; its renewals go one at a time")
@@ -109,11 +111,12 @@ def _begin_plain(ids: List[int], now: datetime, context: RenewalContext) -> dict
             context.catalog.attach(subscription)
         plain = [row for row in subscriptions
                  if row.pk not in busy and _is_plain(row, now, context.settings)]
-        stock = batch_orders.reserve_stock(plain)
-        plain, stock = (list(group) for group in zip(*[
-            (row, plan) for row, plan in zip(plain, stock) if plan is not None])) or ([], [])
-        if not plain:
+        # Out of stock: the one-at-a-time way records why.
+        stocked = [(row, plan) for row, plan in zip(plain, batch_orders.reserve_stock(plain))
+                   if plan is not None]
+        if not stocked:
             return {}
+        plain, stock = [row for row, _plan in stocked], [plan for _row, plan in stocked]
         cycles = [_new_cycle(row, now) for row in plain]
         orders = batch_orders.create_renewal_orders(
             [(row, cycle.cycle_index, plan) for row, cycle, plan in zip(plain, cycles, stock)],
@@ -208,10 +211,12 @@ def complete_many(answered: list, now: datetime, context: RenewalContext) -> lis
 def _plain_success(flight, result) -> bool:
     from ..saleor_adapter.orders import is_draft
 
-    order = flight.cycle.order
-    return (result is not charging.CARRIED and result.outcome == ChargeOutcome.SUCCEEDED
-            and bool(result.reference) and not flight.started[2] and order is not None
-            and is_draft(order) and flight.cycle.amount > 0)
+    cycle = flight.cycle
+    if (result is charging.CARRIED or result.outcome != ChargeOutcome.SUCCEEDED
+            or not result.reference or flight.started[2] or cycle.attempt_count
+            or cycle.order_id is None or cycle.amount <= 0):
+        return False
+    return is_draft(cycle.order)
 
 
 def _complete_plain(candidates: list, now: datetime, context: RenewalContext) -> dict:
@@ -242,7 +247,7 @@ def _complete_plain(candidates: list, now: datetime, context: RenewalContext) ->
                 continue  # something changed while it was charged: the one-at-a-time way
             cycle.order = flight.cycle.order
             group.append((subscription, cycle, attempt, result))
-        if len(group) < 1:
+        if not group:
             return {}
         effects = context.order_effects()
         gateway_id = context.gateway.saleor_gateway_id or GATEWAY_ID
@@ -255,15 +260,15 @@ def _complete_plain(candidates: list, now: datetime, context: RenewalContext) ->
         stamp = timezone.now()
         for subscription, cycle, attempt, result in group:
             _paid(subscription, cycle, attempt, result, now, stamp)
-        PaymentAttempt.objects.bulk_update(
-            [attempt for _s, _c, attempt, _r in group],
+        update_rows(
+            PaymentAttempt,             [attempt for _s, _c, attempt, _r in group],
             ["status", "gateway_reference", "client_secret", "error_code", "error_message",
              "finished_at"])
-        BillingCycle.objects.bulk_update(
-            [cycle for _s, cycle, _a, _r in group],
+        update_rows(
+            BillingCycle,             [cycle for _s, cycle, _a, _r in group],
             ["status", "next_retry_at", "error_code", "updated_at"])
-        Subscription.objects.bulk_update(
-            [subscription for subscription, _c, _a, _r in group],
+        update_rows(
+            Subscription,             [subscription for subscription, _c, _a, _r in group],
             ["cycle_index", "current_period_start", "current_period_end", "paid_cycles",
              "next_billing_at", "renewal_lease_until", "updated_at"])
         record_events([(subscription, EventType.RENEWED, dict(
