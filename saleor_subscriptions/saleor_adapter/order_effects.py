@@ -25,6 +25,7 @@ from saleor.order.actions import automatically_fulfill_digital_lines
 from saleor.order.emails import send_payment_confirmation
 from saleor.order.models import OrderEvent, OrderLine
 from saleor.order.utils import order_needs_automatic_fullfilment
+from saleor.plugins.avatax.plugin import AvataxPlugin
 from saleor.plugins.base_plugin import BasePlugin
 from saleor.plugins.manager import PluginsManager, get_plugins_manager
 from saleor.plugins.webhook.plugin import WebhookPlugin
@@ -36,6 +37,9 @@ from .. import PLUGIN_ID
 from .checkout import is_renewal_order
 
 logger = logging.getLogger(__name__)
+
+#: Saleor 2.10's plugins with order hooks that begin `if not self.active: return previous_value`
+RETURN_AT_ONCE_WHEN_INACTIVE = (AvataxPlugin, WebhookPlugin)
 
 ORDER_WEBHOOK_EVENTS = (
     WebhookEventType.ANY,
@@ -101,7 +105,9 @@ class OrderEffects:
 
     def _after_fully_paid(self, order) -> None:
         if order.get_customer_email():
-            safely("payment e-mail", order, send_payment_confirmation.delay, order.pk)
+            # Queued, the task writes nothing here: no savepoint unless it runs eagerly.
+            safely("payment e-mail", order, send_payment_confirmation.delay, order.pk,
+                   savepoint=bool(send_payment_confirmation.app.conf.task_always_eager))
             if self._may_fulfil_digital(order) and order_needs_automatic_fullfilment(order):
                 safely("digital fulfilment", order, automatically_fulfill_digital_lines, order)
         if getattr(settings, "GOOGLE_ANALYTICS_TRACKING_ID", None) and order.tracking_client_id:
@@ -112,13 +118,16 @@ class OrderEffects:
     def _run_hook(self, name: str, order) -> None:
         """As the manager's `name(order)`, one plugin at a time: one plugin's error neither
         stops the others nor rolls back our rows. Plugins that don't implement the hook are
-        skipped (no savepoint for them), and so is this package's own plugin for a renewal
-        order: its order_created starts subscriptions from checkout orders, never from these."""
+        skipped (no savepoint for them), and so are Saleor's plugins whose every hook returns at
+        once while they are inactive, and this package's own plugin for a renewal order: its
+        order_created starts subscriptions from checkout orders, never from these."""
         default = getattr(BasePlugin, name)
         for plugin in self.manager.plugins:
             if getattr(type(plugin), name, default) is default:
                 continue
             if plugin.PLUGIN_ID == PLUGIN_ID and is_renewal_order(order):
+                continue
+            if not plugin.active and isinstance(plugin, RETURN_AT_ONCE_WHEN_INACTIVE):
                 continue
             safely("%s hook of %s" % (name, plugin.PLUGIN_ID), order, getattr(plugin, name),
                    order, previous_value=None)
@@ -169,10 +178,13 @@ def _has_digital_product_type(order) -> bool:
     ).exists()
 
 
-def safely(what: str, order, function, *args, **kwargs) -> None:
+def safely(what: str, order, function, *args, savepoint: bool = True, **kwargs) -> None:
     """Run a side effect in a savepoint; an error is logged (with the order) and swallowed."""
     try:
-        with transaction.atomic():
+        if savepoint:
+            with transaction.atomic():
+                function(*args, **kwargs)
+        else:
             function(*args, **kwargs)
     except Exception:  # any plugin's or library's error: the charge's record must survive
         logger.exception("The %s failed for order %s; the order and its payment are kept.",
