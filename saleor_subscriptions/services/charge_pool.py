@@ -58,6 +58,11 @@ def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
             if size > 1 else _OnThisThread())
     with pool:
         while waiting or flying:
+            if flying and not (waiting and (1 if probing else size) > len(flying)):
+                # Nothing to begin: wait for an answer, and record the answers that arrive
+                # together in one group's statements.
+                wait(list(flying), return_when=FIRST_COMPLETED)
+                wait(list(flying), timeout=gather_seconds())
             answered = [future for future in flying if future.done()]
             settled = renewal_batches.complete_many(
                 [(flying[future][1],) + _answer(future) for future in answered], now, context)
@@ -84,10 +89,6 @@ def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
                             position, begun)
                     else:
                         outcomes[position] = begun
-            elif flying:
-                wait(list(flying), return_when=FIRST_COMPLETED)
-                # Answers that arrive together are recorded together, in one group's statements.
-                wait(list(flying), timeout=gather_seconds())
     for position in sorted(outcomes):
         result.add(outcomes[position])
 
