@@ -85,24 +85,10 @@ def create_renewal_order(
     effects = effects or OrderEffects()
     variant = subscription.variant
     shipping_required = variant.is_shipping_required()
-    user = subscription.user
     currency = subscription.currency
-    billing, shipping = _address_copies(
-        subscription.billing_address or subscription.shipping_address,
-        subscription.shipping_address if shipping_required else None,
-    )
-    order = Order.objects.create(
-        status=OrderStatus.DRAFT,
-        user=user,
-        user_email=user.email if user is not None else subscription.email,
-        billing_address=billing,
-        shipping_address=shipping,
-        shipping_method=subscription.shipping_method if shipping_required else None,
-        shipping_method_name=str(subscription.shipping_method) if shipping_required else None,
-        currency=currency,
-        total=zero_taxed_money(currency),
-        metadata={RENEWAL_METADATA_KEY: str(subscription.token), "subscription_cycle": cycle_index},
-    )
+    billing, shipping = _address_copies(*order_addresses(subscription))
+    order = draft_order(subscription, cycle_index, billing, shipping)
+    order.save()
     line = _add_line(order, subscription, effects.manager)
     balance = _add_balance_line(order, Money(carried, currency)) if carried > 0 else None
     if shipping_required:
@@ -117,6 +103,32 @@ def create_renewal_order(
                 "out_of_stock", "%s (%s) is out of stock." % (line.product_name, line.product_sku)
             )
     return order
+
+
+def order_addresses(subscription):
+    """(billing, shipping) of the subscription's renewal orders, before they are copied."""
+    shipping_required = subscription.variant.is_shipping_required()
+    return (subscription.billing_address or subscription.shipping_address,
+            subscription.shipping_address if shipping_required else None)
+
+
+def draft_order(subscription, cycle_index: int, billing, shipping) -> Order:
+    """The renewal's draft Order (not saved), with its copies of the addresses."""
+    shipping_required = subscription.variant.is_shipping_required()
+    user = subscription.user
+    currency = subscription.currency
+    return Order(
+        status=OrderStatus.DRAFT,
+        user=user,
+        user_email=user.email if user is not None else subscription.email,
+        billing_address=billing,
+        shipping_address=shipping,
+        shipping_method=subscription.shipping_method if shipping_required else None,
+        shipping_method_name=str(subscription.shipping_method) if shipping_required else None,
+        currency=currency,
+        total=zero_taxed_money(currency),
+        metadata={RENEWAL_METADATA_KEY: str(subscription.token), "subscription_cycle": cycle_index},
+    )
 
 
 #: where staff open a subscription in the package's console (`<id>`: its GraphQL id)
@@ -180,6 +192,13 @@ def _address_copies(billing, shipping):
 
 
 def _add_line(order: Order, subscription, manager) -> OrderLine:
+    line = new_line(order, subscription, manager)
+    line.save()
+    return line
+
+
+def new_line(order: Order, subscription, manager) -> OrderLine:
+    """The renewal line of `order` (saved), taxed by the plugins; not saved yet."""
     variant = subscription.variant
     # The intro price while the subscription is in its intro cycles (domain/intro.py).
     unit = Money(next_cycle_unit_price(subscription).amount, order.currency)
@@ -198,7 +217,6 @@ def _add_line(order: Order, subscription, manager) -> OrderLine:
     taxed = manager.calculate_order_line_unit(line)
     line.unit_price = taxed
     line.tax_rate = taxed.tax.amount / taxed.net.amount if taxed.net.amount else Decimal("0.0")
-    line.save()
     return line
 
 
@@ -229,8 +247,16 @@ def carry_order_balance(order: Order, amount: Money) -> None:
                               "total_gross_amount"])
 
 
+#: the order columns _set_totals writes
+TOTAL_FIELDS = [
+    "shipping_price_net_amount", "shipping_price_gross_amount", "discount_amount",
+    "discount_name", "total_net_amount", "total_gross_amount", "weight", "private_metadata",
+]
+
+
 def _set_totals(order: Order, line: OrderLine, credit: Decimal,
-                balance: Optional[OrderLine] = None, discounts: Sequence = ()) -> None:
+                balance: Optional[OrderLine] = None, discounts: Sequence = (),
+                save: bool = True) -> None:
     """Saleor's recalculate_order for a one-line order, from the objects in hand (one UPDATE
     instead of eight queries): lines plus shipping, less the discounts and then the credit
     (never below zero), and the weight. The discounts' ids and the credit used are kept in the
@@ -256,10 +282,8 @@ def _set_totals(order: Order, line: OrderLine, credit: Decimal,
         CREDIT_METADATA_KEY: str(used_credit)})
     order.total = total
     order.weight = line.variant.get_weight() * line.quantity
-    order.save(update_fields=[
-        "shipping_price_net_amount", "shipping_price_gross_amount", "discount_amount",
-        "discount_name", "total_net_amount", "total_gross_amount", "weight", "private_metadata",
-    ])
+    if save:
+        order.save(update_fields=TOTAL_FIELDS)
 
 
 def applied_discount_ids(order: Optional[Order]) -> list:
@@ -276,6 +300,10 @@ def order_credit(order: Order) -> Decimal:
     if kept is None:
         return order.discount_amount or Decimal(0)
     return Decimal(kept)
+
+
+def is_draft(order: Order) -> bool:
+    return order.status == OrderStatus.DRAFT
 
 
 def order_total(order: Order) -> Money:

@@ -54,6 +54,15 @@ def write_captured_payment(
     existing = find_recorded_payment(order, reference) if check_existing else None
     if existing is not None and existing.charge_status != ChargeStatus.NOT_CHARGED:
         return None
+    payment = captured_payment(order, existing, gateway_id, reference, amount, card)
+    payment.save()
+    capture_transaction(payment, reference, amount, customer_reference).save()
+    return payment
+
+
+def captured_payment(order, existing, gateway_id: str, reference: str, amount: Money,
+                     card=None) -> Payment:
+    """The Payment row of a captured charge (not saved)."""
     billing = order.billing_address
     if billing is None:
         raise PaymentError("Order does not have a billing address.")
@@ -78,8 +87,13 @@ def write_captured_payment(
         payment.cc_last_digits = card.last4
         payment.cc_exp_month = card.exp_month
         payment.cc_exp_year = card.exp_year
-    payment.save()
-    Transaction.objects.create(
+    return payment
+
+
+def capture_transaction(payment, reference: str, amount: Money,
+                        customer_reference: str = "") -> Transaction:
+    """The CAPTURE Transaction row of a captured charge (not saved)."""
+    return Transaction(
         payment=payment,
         action_required=False,
         kind=TransactionKind.CAPTURE,
@@ -91,7 +105,6 @@ def write_captured_payment(
         customer_id=customer_reference or None,
         gateway_response={"id": reference, "source": "subscription_renewal"},
     )
-    return payment
 
 
 def refund_through(gateway, payment_information) -> GatewayResponse:

@@ -7,7 +7,9 @@ the batch's own thread and connection: steps 1-2 (cycle, order, attempt committe
 before a charge is handed to the pool, step 4 (the outcome under the row lock) when it answers,
 and each subscription's advisory lock, held from before its attempt until its outcome is
 recorded. While charges are in flight the batch thread prepares the next renewals, so a worker
-waits on the payment provider, not on itself.
+waits on the payment provider, not on itself. Renewals are begun as many at a time as the pool
+has room for, and the answers that arrived together are recorded together: plain ones in a few
+statements per group (services/renewal_batches.py).
 
 The pool's size per worker process is the Django setting SUBSCRIPTIONS_RENEWAL_CONCURRENCY
 (default 8; 1 charges one at a time, on the batch's own thread). A batch's first charge goes
@@ -28,6 +30,15 @@ from .outcomes import BatchResult, RenewalContext
 DEFAULT_CONCURRENCY = 8
 
 
+#: after the first answer, how long the batch thread waits for more, to record them together
+DEFAULT_GATHER_SECONDS = 0.01
+
+
+def gather_seconds() -> float:
+    return float(getattr(settings, "SUBSCRIPTIONS_RENEWAL_GATHER_SECONDS",
+                         DEFAULT_GATHER_SECONDS))
+
+
 def pool_size() -> int:
     return max(int(getattr(settings, "SUBSCRIPTIONS_RENEWAL_CONCURRENCY", DEFAULT_CONCURRENCY)), 1)
 
@@ -35,7 +46,7 @@ def pool_size() -> int:
 def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
                   result: BatchResult) -> None:
     """Renew the leased `ids`, up to pool_size() charges in flight; outcomes in `ids`' order."""
-    from . import renewals
+    from . import renewal_batches, renewals
 
     size = pool_size()
     waiting = deque(enumerate(ids))
@@ -47,9 +58,16 @@ def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
             if size > 1 else _OnThisThread())
     with pool:
         while waiting or flying:
-            for future in [future for future in flying if future.done()]:
-                position, flight = flying.pop(future)
-                outcome = _settle(renewals, flight, future, now, context)
+            if flying and not (waiting and (1 if probing else size) > len(flying)):
+                # Nothing to begin: wait for an answer, and record the answers that arrive
+                # together in one group's statements.
+                wait(list(flying), return_when=FIRST_COMPLETED)
+                wait(list(flying), timeout=gather_seconds())
+            answered = [future for future in flying if future.done()]
+            settled = renewal_batches.complete_many(
+                [(flying[future][1],) + _answer(future) for future in answered], now, context)
+            for future, outcome in zip(answered, settled):
+                position, _flight = flying.pop(future)
                 outcomes[position] = outcome
                 if gateway_health.is_auth_failure(outcome.detail):
                     halted = True
@@ -60,16 +78,17 @@ def renew_claimed(ids: List[int], now: datetime, context: RenewalContext,
                 Subscription.objects.filter(pk__in=[sid for _, sid in waiting]).update(
                     renewal_lease_until=None)
                 waiting.clear()
-            if waiting and len(flying) < (1 if probing else size):
-                position, subscription_id = waiting.popleft()
-                begun = renewals.begin(subscription_id, now, context)
-                if isinstance(begun, renewals.InFlight):
-                    flying[pool.submit(charging.call_for, context, begun.started)] = (
-                        position, begun)
-                else:
-                    outcomes[position] = begun
-            elif flying:
-                wait(list(flying), return_when=FIRST_COMPLETED)
+            room = (1 if probing else size) - len(flying)
+            if waiting and room > 0:
+                # A group's rows are written together: as many as the pool has room for.
+                group = [waiting.popleft() for _ in range(min(room, len(waiting)))]
+                started = renewal_batches.begin_many([sid for _, sid in group], now, context)
+                for (position, _sid), begun in zip(group, started):
+                    if isinstance(begun, renewals.InFlight):
+                        flying[pool.submit(charging.call_for, context, begun.started)] = (
+                            position, begun)
+                    else:
+                        outcomes[position] = begun
     for position in sorted(outcomes):
         result.add(outcomes[position])
 
@@ -92,8 +111,7 @@ class _OnThisThread:
         return None
 
 
-def _settle(renewals, flight, future, now: datetime, context: RenewalContext):
+def _answer(future) -> tuple:
+    """(result, error) of a charge's future."""
     error = future.exception()
-    if error is not None:
-        return renewals.complete(flight, now, context, error=error)
-    return renewals.complete(flight, now, context, future.result())
+    return (None, error) if error is not None else (future.result(), None)

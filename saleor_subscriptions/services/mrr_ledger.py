@@ -1,6 +1,6 @@
 """The MRR ledger's writer: called by record_event, in the transaction of every state change."""
 from decimal import Decimal
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from django.db.models import Exists, OuterRef, Sum
 from prices import Money
@@ -48,18 +48,45 @@ def record_movement(subscription: Subscription, event: Optional[SubscriptionEven
     """Writes the difference between the state's MRR and the ledger's last mrr_after, if any."""
     if event is not None and event.type in NO_REVENUE_CHANGE:
         return None
+    row = _movement(subscription, event, date, _last_rows([subscription.pk]))
+    if row is not None:
+        row.save()
+    return row
+
+
+def record_movements(pairs) -> List[MrrMovement]:
+    """record_movement for many (event, subscription) pairs of distinct subscriptions (a
+    renewal batch's events): the ledger's last rows read in one query, written in one INSERT."""
+    pairs = [(event, subscription) for event, subscription in pairs
+             if event.type not in NO_REVENUE_CHANGE]
+    if not pairs:
+        return []
+    last = _last_rows([subscription.pk for _event, subscription in pairs])
+    rows = [_movement(subscription, event, event.date, last) for event, subscription in pairs]
+    return MrrMovement.objects.bulk_create([row for row in rows if row is not None])
+
+
+def _last_rows(subscription_ids) -> Dict[int, MrrMovement]:
+    """One query: each subscription's last row (in writing order) and whether it ever
+    churned."""
+    churns = MrrMovement.objects.filter(subscription=OuterRef("subscription"),
+                                        kind=MovementKind.CHURN)
+    rows = (MrrMovement.objects.filter(subscription_id__in=subscription_ids)
+            .annotate(churned=Exists(churns))
+            .order_by("subscription_id", "-pk").distinct("subscription_id")
+            .only("subscription_id", "mrr_after"))
+    return {row.subscription_id: row for row in rows}
+
+
+def _movement(subscription, event, date, last_rows) -> Optional[MrrMovement]:
     after = current_mrr(subscription)
-    # One query: the last row (in writing order) and whether the subscription ever churned.
-    churns = MrrMovement.objects.filter(subscription=subscription, kind=MovementKind.CHURN)
-    last = (MrrMovement.objects.filter(subscription=subscription)
-            .annotate(churned=Exists(churns.filter(subscription=OuterRef("subscription"))))
-            .order_by("-pk").only("mrr_after").first())
+    last = last_rows.get(subscription.pk)
     before = last.mrr_after if last is not None else Decimal(0)
     churned = last is not None and last.churned
     kind = movement_kind(before, after, churned)
     if kind is None:
         return None
-    return MrrMovement.objects.create(
+    return MrrMovement(
         subscription=subscription, date=date, kind=kind, currency=subscription.currency,
         amount=after - before, mrr_after=after, event=event,
     )

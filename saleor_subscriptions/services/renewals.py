@@ -19,6 +19,9 @@ One renewal, in steps that each commit:
 4. under the row lock again: the outcome (Saleor payment + capture, the order placed, period
    advanced; or dunning).
 
+In a batch, plain renewals go through these steps in groups, each step's rows for the whole
+group in a few statements (services/renewal_batches.py); the rest one at a time, as here.
+
 A STARTED attempt found later (a crash after step 3, or an unknown outcome) is looked up with
 ``gateway.find_charge`` before anything is charged again, and charged again with the same key only
 when the gateway has no such charge.

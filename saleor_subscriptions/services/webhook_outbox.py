@@ -53,13 +53,30 @@ def subscribed_webhooks(types: List[str]):
 
 def write_deliveries(event, subscription) -> List[int]:
     """Called by record_event inside the event's transaction: one query when nobody listens."""
-    types = webhook_events_for(event.type, event.parameters or {})
+    return write_deliveries_many([(event, subscription)])
+
+
+def write_deliveries_many(pairs) -> List[int]:
+    """The deliveries of many (event, subscription) pairs (record_events): the listeners are
+    read once for all of them, the deliveries written in one INSERT."""
+    wanted = [(event, subscription, webhook_events_for(event.type, event.parameters or {}))
+              for event, subscription in pairs]
+    types = sorted({webhook_type for _e, _s, found in wanted for webhook_type in found})
     if not types:
         return []
     webhooks = list(subscribed_webhooks(types))
     if not webhooks:
         return []
     now = timezone.now()  # deliveries run on the real clock, whatever the business clock says
+    rows = []
+    for event, subscription, found in wanted:
+        rows.extend(_delivery_rows(event, subscription, found, webhooks, now))
+    ids = [row.pk for row in WebhookDelivery.objects.bulk_create(rows)]
+    dispatch_on_commit(ids)
+    return ids
+
+
+def _delivery_rows(event, subscription, types, webhooks, now) -> List[WebhookDelivery]:
     rows = []
     for webhook_type in types:
         listeners = [webhook for webhook in webhooks if webhook_type in webhook.event_types]
@@ -73,9 +90,7 @@ def write_deliveries(event, subscription) -> List[int]:
                             next_attempt_at=now, created_at=now)
             for webhook in listeners
         )
-    ids = [row.pk for row in WebhookDelivery.objects.bulk_create(rows)]
-    dispatch_on_commit(ids)
-    return ids
+    return rows
 
 
 def dispatch_on_commit(ids: List[int]) -> None:
