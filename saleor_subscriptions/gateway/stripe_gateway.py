@@ -41,6 +41,8 @@ _UNKNOWN_ERRORS = (stripe.error.APIConnectionError, stripe.error.APIError,
 # Our key is wrong or revoked: nothing happened; never blame the customer (services/gateway_health).
 GATEWAY_AUTH_FAILED = "gateway_auth_failed"
 _CONFIG_ERRORS = (stripe.error.AuthenticationError, stripe.error.PermissionError)
+#: Stripe would not list a customer's intents (a deleted customer): whether it was charged is unknown
+LOOKUP_REFUSED = "lookup_refused"
 
 
 class StripeGateway(PaymentGateway):
@@ -83,9 +85,16 @@ class StripeGateway(PaymentGateway):
     def find_charge(self, request: ChargeRequest) -> Optional[ChargeResult]:
         """The charge made with request.idempotency_key, None if there is none.
 
-        Answers ChargeResult(UNKNOWN) when Stripe could not be asked (then nothing is known).
+        Answers ChargeResult(UNKNOWN) when Stripe could not be asked, or refused to list a
+        customer's intents (a customer deleted at Stripe) and nothing was found elsewhere: then
+        nothing is known, and a charge may have been taken. A request that carries the charge's
+        id (request.reference) is looked up by that id first.
         """
-        best = None
+        if request.reference:
+            found = self.retrieve_charge(request.reference)
+            if found.outcome != ChargeOutcome.INVALID:  # no such intent: look the key up
+                return found
+        best, refused = None, None
         for customer in request.lookup_customer_references:
             try:
                 for intent in self._customer_intents(customer):
@@ -95,12 +104,16 @@ class StripeGateway(PaymentGateway):
                     if best is None or result.succeeded:
                         best = result
             except stripe.error.InvalidRequestError as error:
-                # The customer is gone: so is any charge we could find under it.
+                # Its intents are still at Stripe, and may hold the key's charge.
                 logger.warning("find_charge: %s", error)
+                refused = error
             except _CONFIG_ERRORS as error:
                 return _auth_failed(error)
             except stripe.error.StripeError as error:
                 return _error(ChargeOutcome.UNKNOWN, error, "gateway_unavailable")
+        if best is None and refused is not None:
+            return ChargeResult(ChargeOutcome.UNKNOWN, error_code=LOOKUP_REFUSED,
+                                error_message=_message(refused))
         return best
 
     def _customer_intents(self, customer: str) -> Iterable:

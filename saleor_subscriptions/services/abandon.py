@@ -9,13 +9,19 @@ A cycle whose charge waits for the customer (3-D Secure) is abandoned only once 
 closed: cancelled before the abandonment commits, under the row locks (a gateway call in the
 transaction, but only when a cycle is given up). Abandoned with its intent open, it could be
 paid with no open attempt left to record it. IntentNotClosed undoes the abandonment.
+A cancel at Stripe is not undone with it: `closed_intents_kept` keeps the closure.
 """
+import logging
+from contextlib import contextmanager
 from typing import Callable, List
 
+from django.db import transaction
 from prices import Money
 
-from ..gateway.interface import ChargeOutcome, ChargeResult
+from ..gateway.interface import CHARGE_CANCELED, ChargeOutcome, ChargeResult
 from ..models import OPEN_CYCLE_STATUSES, AttemptStatus, BillingCycle, CycleStatus
+
+logger = logging.getLogger(__name__)
 
 
 class IntentNotClosed(Exception):
@@ -69,11 +75,13 @@ def abandon_cycle(subscription, cycle: BillingCycle) -> dict:
     return undone
 
 
-def abandon_open_cycles(subscription, gateway_of: Callable[[], object]) -> List[dict]:
+def abandon_open_cycles(subscription, gateway_of: Callable[[], object],
+                        closed: List[int] = None) -> List[dict]:
     """Abandon the subscription's open cycles (saved here), except one whose charge is in
     flight: its outcome is still to be recorded (paid: its order is placed; declined: abandoned
     then, by dunning.record_payment_failure). A cycle's intent waiting for the customer is
-    closed first, with the gateway `gateway_of()` answers (asked for only then)."""
+    closed first, with the gateway `gateway_of()` answers (asked for only then); its attempt's
+    id goes into `closed` (`closed_intents_kept`'s)."""
     from ..models import PaymentAttempt
     from .charging import open_intent_attempt
 
@@ -90,8 +98,50 @@ def abandon_open_cycles(subscription, gateway_of: Callable[[], object]) -> List[
         if waiting is not None:
             close_open_intent(gateway_of(), waiting)
             waiting.save()
+            if closed is not None:
+                closed.append(waiting.pk)
         undone = abandon_cycle(subscription, cycle)
         cycle.save()
         abandoned.append(dict(undone, cycle_index=cycle.cycle_index))
     return abandoned
 
+
+
+#: PaymentAttempt.error_message of an intent closed by an abandonment that was then undone
+CLOSED_UNDONE = "Closed at the gateway; the cycle's abandonment did not go through."
+
+
+@contextmanager
+def closed_intents_kept(now):
+    """Around a transaction that abandons cycles (`with closed_intents_kept(now) as closed,
+    transaction.atomic():`, passing `closed` to abandon_open_cycles). An intent cancelled at
+    Stripe stays cancelled when that transaction rolls back after it (another cycle's intent
+    not closed, any later error): its attempt is failed then, in a transaction of its own, so
+    that it is neither offered to the customer again nor taken for a declined card at the next
+    retry, which charges again on the cycle's schedule."""
+    closed: List[int] = []
+    try:
+        yield closed
+    except BaseException:
+        if closed:
+            try:
+                _keep_closed(closed, now)
+            except Exception:  # the original error is the one to report
+                logger.exception("Could not record the closed intents of attempts %s", closed)
+        raise
+
+
+def _keep_closed(attempt_ids: List[int], now) -> None:
+    from ..models import PaymentAttempt, Subscription
+
+    with transaction.atomic():
+        attempts = PaymentAttempt.objects.filter(pk__in=attempt_ids)
+        # The subscription's row lock first, as every writer of its attempts takes it.
+        list(Subscription.objects.select_for_update(of=("self",)).filter(
+            pk__in=attempts.values("subscription_id")).order_by("pk"))
+        for attempt in attempts.select_for_update().order_by("pk"):
+            if attempt.status != AttemptStatus.ACTION_REQUIRED:
+                continue  # recorded meanwhile (a webhook saw it completed or closed)
+            attempt.status, attempt.finished_at = AttemptStatus.FAILED, now
+            attempt.error_code, attempt.error_message = CHARGE_CANCELED, CLOSED_UNDONE
+            attempt.save()

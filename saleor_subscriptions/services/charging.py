@@ -8,6 +8,7 @@ attempt STARTED (the money may have been taken): renewals look it up when their 
 purpose, and of renewals whose subscription is no longer billed, whatever its status.
 """
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -421,7 +422,9 @@ def reconcile_started(now: datetime, context, limit: int = 100) -> int:
 
 
 def _reconcile(attempt: PaymentAttempt, now: datetime, context) -> int:
-    request = charge_request(attempt.subscription, attempt)
+    # Its charge's id, when stored, is looked up first: a customer's intents may not be listed.
+    request = replace(charge_request(attempt.subscription, attempt),
+                      reference=attempt.gateway_reference)
     result = context.gateway.find_charge(request)
     if result is not None and result.outcome in (ChargeOutcome.UNKNOWN,
                                                  ChargeOutcome.RATE_LIMITED,

@@ -174,3 +174,43 @@ def test_a_success_for_an_abandoned_cycle_is_refunded_once_not_lost(
     (mail,) = [message for message in to(mailoutbox, staff_recipient)
                if "abandoned renewal was refunded" in message.subject]
     assert intent["id"] in mail.body and "25.00 USD" in mail.body
+
+
+def test_an_intent_closed_by_a_cancel_that_rolled_back_is_not_a_decline(renewal, monkeypatch):
+    """The intent is cancelled at Stripe, then a later step of the cancellation fails and all of
+    it rolls back: the attempt is closed all the same (never offered again, never taken for a
+    card declined at the next retry), and the cycle is charged again on its schedule."""
+    from saleor_subscriptions.gateway.interface import CHARGE_CANCELED
+    from saleor_subscriptions.services import abandon
+    from saleor_subscriptions.services.lifecycle import Actor
+    from saleor_subscriptions.services.lifecycle.cancel import cancel
+
+    subscription, card, attempt = past_due(renewal)
+
+    def fails(subscription, cycle):
+        raise RuntimeError("Saleor could not delete the draft order")
+
+    monkeypatch.setattr(abandon, "abandon_cycle", fails)
+    with pytest.raises(RuntimeError):
+        cancel(subscription.pk, Actor(), DUE, immediately=True, context=renewal.context())
+    assert statuses(renewal, card) == ["canceled"]
+    subscription.refresh_from_db()
+    assert subscription.status == "past_due"  # the cancellation did not happen
+    attempt.refresh_from_db()
+    assert (attempt.status, attempt.error_code) == (AttemptStatus.FAILED, CHARGE_CANCELED)
+    cycle = cycle_of(subscription)
+    failed_before = cycle.attempt_count
+    notices_before = CustomerNotice.objects.filter(
+        subscription=subscription, kind=NoticeKind.PAYMENT_FAILED).count()
+
+    monkeypatch.undo()
+    renewal.run(cycle.next_retry_at)  # the retry charges again, as scheduled
+    assert sorted(statuses(renewal, card)) == ["canceled", "requires_action"]
+    assert not subscription.events.filter(type=EventType.PAYMENT_FAILED,
+                                          parameters__error_code=CHARGE_CANCELED).exists()
+    assert CustomerNotice.objects.filter(
+        subscription=subscription, kind=NoticeKind.PAYMENT_FAILED).count() == notices_before
+    attempts = list(PaymentAttempt.objects.filter(subscription=subscription).order_by("pk"))
+    assert [row.status for row in attempts] == [AttemptStatus.FAILED,
+                                                AttemptStatus.ACTION_REQUIRED]
+    assert cycle_of(subscription).attempt_count == failed_before + 1  # the new charge's

@@ -8,7 +8,7 @@ from ...domain.states import Status, ensure_transition
 from ...domain.text import REASON_TEXT_LENGTH, text_problem
 from ...error_codes import SubscriptionErrorCode
 from ...models import EventType, Subscription
-from ..abandon import IntentNotClosed, abandon_open_cycles
+from ..abandon import IntentNotClosed, abandon_open_cycles, closed_intents_kept
 from ..events import record_event
 from . import Actor, lock, refuse
 
@@ -37,9 +37,10 @@ def cancel(subscription_id: int, actor: Actor, now: datetime, *, immediately: bo
     period = None
     for _ in range(_MAX_COMPLETED):
         try:
-            with transaction.atomic():
+            # An intent closed at Stripe stays closed if the cancellation rolls back after it.
+            with closed_intents_kept(now) as closed, transaction.atomic():
                 subscription = _cancel(subscription_id, actor, now, immediately, reason,
-                                       reason_text, context_now)
+                                       reason_text, context_now, closed)
             break
         except IntentNotClosed as not_closed:
             _completed_or_refused(subscription_id, not_closed, now, context_now())
@@ -78,8 +79,8 @@ def _not_closed_refusal():
                   SubscriptionErrorCode.RENEWAL_IN_PROGRESS)
 
 
-def _cancel(subscription_id, actor, now, immediately, reason, reason_text, context_now
-            ) -> Subscription:
+def _cancel(subscription_id, actor, now, immediately, reason, reason_text, context_now,
+            closed) -> Subscription:
     subscription = lock(subscription_id)
     if subscription.status in (Status.CANCELLED.value, Status.EXPIRED.value):
         raise refuse("The subscription is already %s." % subscription.status)
@@ -106,7 +107,7 @@ def _cancel(subscription_id, actor, now, immediately, reason, reason_text, conte
     subscription.next_billing_at = None
     subscription.cancel_at_period_end = False
     # A cycle in dunning is given up as when dunning ends: its draft order, stock and credit.
-    abandoned = abandon_open_cycles(subscription, lambda: context_now().gateway)
+    abandoned = abandon_open_cycles(subscription, lambda: context_now().gateway, closed)
     subscription.save()
     record_event(subscription, EventType.CANCELLED, date=now, reason=reason,
                  reason_text=reason_text, previous_status=previous,
