@@ -133,7 +133,8 @@ def _begin_plain(ids: List[int], now: datetime, context: RenewalContext) -> dict
             subscription=row, cycle=cycle, purpose=charging.RENEWAL,
             idempotency_key=charging.idempotency_key(row, cycle, 1),
             status=AttemptStatus.STARTED, currency=cycle.currency, amount=cycle.amount,
-            created_at=now) for row, cycle in zip(plain, cycles)])
+            customer_reference=row.customer_reference, created_at=now)
+            for row, cycle in zip(plain, cycles)])
     # Committed: the attempts and their keys exist before any charge is made.
     begun = {}
     for row, cycle, attempt in zip(plain, cycles, attempts):
