@@ -9,10 +9,11 @@ event that gave it back (staff see both in the history, and get an e-mail; reven
 reconciliation nets them).
 """
 from datetime import datetime
+from typing import Optional
 
 from prices import Money
 
-from ..gateway.interface import ChargeResult
+from ..gateway.interface import ChargeResult, GatewayRefund, RefundResult
 from ..models import AttemptStatus, BillingCycle, CycleStatus, EventType, PaymentAttempt
 from .events import record_event
 from .notices import notify_staff_of_refunded_payment
@@ -30,6 +31,13 @@ def refund_key(attempt: PaymentAttempt) -> str:
     return "refund:%s:%s" % (REASON, attempt.idempotency_key)
 
 
+def _made_before(gateway, reference: str, key: str) -> Optional[GatewayRefund]:
+    """Our refund with `key`, made by an earlier try whose commit was lost: the gateway refuses
+    to refund the charge again once its idempotency window is over."""
+    listed = gateway.list_refunds(reference) or ()
+    return next((refund for refund in listed if refund.key == key), None)
+
+
 def give_back(subscription, cycle: BillingCycle, attempt: PaymentAttempt, result: ChargeResult,
               now: datetime, context) -> bool:
     """Inside the outcome's transaction, rows locked (the gateway's refund is called under them,
@@ -38,8 +46,11 @@ def give_back(subscription, cycle: BillingCycle, attempt: PaymentAttempt, result
     amount = result.amount or Money(attempt.amount, attempt.currency)
     refund = context.gateway.refund(result.reference, amount, refund_key(attempt))
     if not refund.succeeded:
-        attempt.error_code, attempt.error_message = "refund_failed", refund.error_message
-        return False
+        made = _made_before(context.gateway, result.reference, refund_key(attempt))
+        if made is None:
+            attempt.error_code, attempt.error_message = "refund_failed", refund.error_message
+            return False
+        refund, amount = RefundResult(True, reference=made.reference), made.amount
     attempt.status = AttemptStatus.SUCCEEDED
     attempt.gateway_reference = result.reference
     attempt.error_code, attempt.error_message = REASON, "Refunded: the cycle was abandoned."
