@@ -417,7 +417,34 @@ def reconcile_started(now: datetime, context, limit: int = 100) -> int:
                 settled += _reconcile(attempt, now, context)
             except Exception:  # one bad row never stops the sweep or the batch after it
                 logger.exception("Could not reconcile attempt %s", attempt.idempotency_key)
+    for attempt in abandoned_payment.stranded(now, limit):
+        with processing_lock(attempt.subscription_id) as acquired:
+            if not acquired:
+                continue
+            try:
+                settled += _settle_stranded(attempt, now, context)
+            except Exception:
+                logger.exception("Could not settle attempt %s", attempt.idempotency_key)
     return settled
+
+
+def _settle_stranded(attempt: PaymentAttempt, now: datetime, context) -> int:
+    """An attempt of an abandoned cycle (abandoned_payment.stranded): paid, it is given back
+    (record_outcome); still open, its intent is closed."""
+    result = context.gateway.retrieve_charge(attempt.gateway_reference)
+    if not result.succeeded and attempt.status == AttemptStatus.ACTION_REQUIRED and (
+            result.outcome in (ChargeOutcome.DECLINED, ChargeOutcome.ACTION_REQUIRED)):
+        result = result if result.closed else close_intent(context.gateway, ChargeResult(
+            ChargeOutcome.DECLINED, reference=attempt.gateway_reference))
+        if result.outcome == ChargeOutcome.DECLINED:  # closed (close_intent answers SUCCEEDED
+            # when the customer paid first, UNKNOWN when it may still be paid)
+            abandoned_payment.close_left_open(attempt.pk, now)
+            return 1
+    if not result.succeeded:
+        return 0  # not answered (looked at again next time), or a refused refund's charge gone
+    outcome = record_outcome(attempt.subscription_id, attempt.cycle_id, attempt.pk, result, now,
+                             context)
+    return int(outcome.status != PENDING)
 
 
 def _reconcile(attempt: PaymentAttempt, now: datetime, context) -> int:
