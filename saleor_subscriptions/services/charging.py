@@ -284,8 +284,13 @@ def _record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult,
         elif kind in (ChargeOutcome.DECLINED, ChargeOutcome.ACTION_REQUIRED):
             attempt.status = (AttemptStatus.ACTION_REQUIRED if kind == ChargeOutcome.ACTION_REQUIRED
                               else AttemptStatus.FAILED)
-            state = dunning.record_payment_failure(subscription, cycle, attempt, result, now,
-                                                   context.settings)
+            def close_first():
+                # The intent is closed before the order goes (abandon.close_open_intent).
+                close_open_intent(context.gateway, attempt)
+
+            state = dunning.record_payment_failure(
+                subscription, cycle, attempt, result, now, context.settings,
+                close_first if kind == ChargeOutcome.ACTION_REQUIRED else None)
             outcome.detail = "%s: %s (%s)" % (cycle.error_code, cycle.last_error, state)
             if kind == ChargeOutcome.ACTION_REQUIRED:
                 action_required(subscription, cycle, attempt, rechecked, context)
@@ -316,15 +321,14 @@ def _record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult,
 
 
 def action_required(subscription, cycle, attempt, rechecked: bool, context) -> None:
-    """The intent stays open for the customer: e-mail them when it is new; close it when
-    dunning gave up on the cycle (it must never be completed for a cancelled order), before
-    the abandonment commits (abandon.close_open_intent; IntentNotClosed undoes it)."""
+    """The intent stays open for the customer: e-mail them when it is new. When dunning gave
+    up on the cycle, it was closed before the cycle was abandoned (dunning's before_abandon)."""
     from ..domain.notices import NoticeKind
     from . import notices
 
     if cycle.status == CycleStatus.ABANDONED:
-        close_open_intent(context.gateway, attempt)
-    elif not rechecked:  # one e-mail per open 3-D Secure charge
+        return
+    if not rechecked:  # one e-mail per open 3-D Secure charge
         notices.decide(subscription, NoticeKind.PAYMENT_ACTION_REQUIRED, attempt.pk,
                        context.settings, amount=str(quantize(cycle.amount, cycle.currency)),
                        currency=cycle.currency, order_id=cycle.order_id,
