@@ -55,6 +55,7 @@ NOTICE_FIELDS = {
     NoticeKind.STAFF_PAYMENT_FAILED: "Staff e-mail: payment failed",
     NoticeKind.STAFF_DISPUTE: "Staff e-mail: dispute",
     NoticeKind.STAFF_PAYMENT_REFUNDED: "Staff e-mail: payment for an abandoned renewal refunded",
+    NoticeKind.STAFF_REFUND_FAILED: "Staff e-mail: payment for an abandoned renewal not refunded",
 }
 #: the longest trial-ending notice, in days
 MAX_TRIAL_NOTICE_DAYS = 30

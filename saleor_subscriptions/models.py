@@ -206,6 +206,8 @@ class EventType:
     REACTIVATED = "reactivated"
     EXPIRED = "expired"
     REFUNDED = "refunded"
+    #: the gateway refused to give back a payment for an abandoned cycle (retried by the sweep)
+    REFUND_FAILED = "refund_failed"
     PAYMENT_METHOD_CHANGED = "payment_method_changed"
     ADDRESS_CHANGED = "address_changed"
     NEXT_BILLING_DATE_CHANGED = "next_billing_date_changed"

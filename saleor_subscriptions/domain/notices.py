@@ -24,13 +24,16 @@ class NoticeKind:
     STAFF_DISPUTE = "staff_dispute"
     #: a payment for an abandoned cycle, refunded (services/abandoned_payment.py)
     STAFF_PAYMENT_REFUNDED = "staff_payment_refunded"
+    #: ... which the gateway refused to refund (the renewal sweep tries again)
+    STAFF_REFUND_FAILED = "staff_refund_failed"
 
     ALL = (RENEWAL_UPCOMING, TRIAL_ENDING, PAYMENT_FAILED, PAYMENT_ACTION_REQUIRED, CARD_EXPIRING,
            CARD_UPDATED, CARD_DETACHED, PRICE_CHANGE, WIN_BACK, CANCELLED,
            CANCELLATION_SCHEDULED, PAUSED, RESUMED, PLAN_CHANGED, STAFF_PAYMENT_FAILED,
-           STAFF_DISPUTE, STAFF_PAYMENT_REFUNDED)
+           STAFF_DISPUTE, STAFF_PAYMENT_REFUNDED, STAFF_REFUND_FAILED)
     #: these go to the store's staff notification recipients, never to the customer
-    STAFF = frozenset({STAFF_PAYMENT_FAILED, STAFF_DISPUTE, STAFF_PAYMENT_REFUNDED})
+    STAFF = frozenset({STAFF_PAYMENT_FAILED, STAFF_DISPUTE, STAFF_PAYMENT_REFUNDED,
+                       STAFF_REFUND_FAILED})
 
 
 #: the longest renewal notice a plan may ask for

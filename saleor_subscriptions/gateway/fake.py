@@ -151,7 +151,7 @@ class FakeGateway(PaymentGateway):
             for key, value in self.redis.hgetall(PREFIX + "refunds").items())
         return tuple(
             GatewayRefund("re_" + key, Money(refund["amount"], refund["currency"]), True,
-                          datetime.fromtimestamp(refund["created"], tz=timezone.utc))
+                          datetime.fromtimestamp(refund["created"], tz=timezone.utc), key)
             for key, refund in sorted(refunds, key=lambda item: item[1]["created"])
             if refund["charge"] == charge_reference)
 

@@ -92,6 +92,7 @@ class GatewayRefund:
     amount: Money
     ours: bool  # asked for by our own code (its metadata), which records it itself
     created: datetime
+    key: str = ""  # ours: the idempotency key it was asked for with
 
 
 class PaymentGateway:
@@ -125,7 +126,7 @@ class PaymentGateway:
 
     def list_refunds(self, charge_reference: str) -> Optional[Tuple[GatewayRefund, ...]]:
         """Every refund of the charge (failed or cancelled ones left out); None when the gateway
-        could not be asked."""
+        could not be asked. `charge_reference` may also name the charge's intent."""
         raise NotImplementedError
 
 

@@ -104,7 +104,7 @@ class SimulatedGateway(PaymentGateway):
 
     def refund(self, reference, amount, idempotency_key: str) -> RefundResult:
         made = GatewayRefund("re_sim_" + idempotency_key, amount, True,
-                             datetime.now(timezone.utc))
+                             datetime.now(timezone.utc), idempotency_key)
         self._refunds.setdefault(idempotency_key, (reference, made))
         return RefundResult(True, reference=made.reference)
 

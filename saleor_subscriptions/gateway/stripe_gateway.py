@@ -167,7 +167,8 @@ class StripeGateway(PaymentGateway):
 
     def list_refunds(self, charge_reference: str) -> Optional[Tuple[GatewayRefund, ...]]:
         refunds = self._stripe.Refund
-        params = dict(charge=charge_reference, limit=LIST_PAGE_SIZE)
+        by = "payment_intent" if charge_reference.startswith("pi_") else "charge"
+        params = {by: charge_reference, "limit": LIST_PAGE_SIZE}
         try:
             listed = list(refunds.pages_from(refunds.list(**params), **params))
         except stripe.error.StripeError as error:
@@ -182,10 +183,11 @@ def gateway_refund(refund, currency: str) -> Optional[GatewayRefund]:
     for one that gave no money back."""
     if not refund.get("id") or refund.get("status") not in REFUND_STATUSES:
         return None
+    key = (refund.get("metadata") or {}).get(REFUND_METADATA_KEY) or ""
     return GatewayRefund(
         refund["id"], from_stripe_amount(int(refund.get("amount") or 0), currency.upper()),
-        bool((refund.get("metadata") or {}).get(REFUND_METADATA_KEY)),
-        datetime.fromtimestamp(int(refund.get("created") or 0), tz=timezone.utc))
+        bool(key), datetime.fromtimestamp(int(refund.get("created") or 0), tz=timezone.utc),
+        key)
 
 
 def intent_result(intent) -> ChargeResult:

@@ -285,8 +285,13 @@ def _record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult,
         elif kind in (ChargeOutcome.DECLINED, ChargeOutcome.ACTION_REQUIRED):
             attempt.status = (AttemptStatus.ACTION_REQUIRED if kind == ChargeOutcome.ACTION_REQUIRED
                               else AttemptStatus.FAILED)
-            state = dunning.record_payment_failure(subscription, cycle, attempt, result, now,
-                                                   context.settings)
+            def close_first():
+                # The intent is closed before the order goes (abandon.close_open_intent).
+                close_open_intent(context.gateway, attempt)
+
+            state = dunning.record_payment_failure(
+                subscription, cycle, attempt, result, now, context.settings,
+                close_first if kind == ChargeOutcome.ACTION_REQUIRED else None)
             outcome.detail = "%s: %s (%s)" % (cycle.error_code, cycle.last_error, state)
             if kind == ChargeOutcome.ACTION_REQUIRED:
                 action_required(subscription, cycle, attempt, rechecked, context)
@@ -317,15 +322,14 @@ def _record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult,
 
 
 def action_required(subscription, cycle, attempt, rechecked: bool, context) -> None:
-    """The intent stays open for the customer: e-mail them when it is new; close it when
-    dunning gave up on the cycle (it must never be completed for a cancelled order), before
-    the abandonment commits (abandon.close_open_intent; IntentNotClosed undoes it)."""
+    """The intent stays open for the customer: e-mail them when it is new. When dunning gave
+    up on the cycle, it was closed before the cycle was abandoned (dunning's before_abandon)."""
     from ..domain.notices import NoticeKind
     from . import notices
 
     if cycle.status == CycleStatus.ABANDONED:
-        close_open_intent(context.gateway, attempt)
-    elif not rechecked:  # one e-mail per open 3-D Secure charge
+        return
+    if not rechecked:  # one e-mail per open 3-D Secure charge
         notices.decide(subscription, NoticeKind.PAYMENT_ACTION_REQUIRED, attempt.pk,
                        context.settings, amount=str(quantize(cycle.amount, cycle.currency)),
                        currency=cycle.currency, order_id=cycle.order_id,
@@ -418,7 +422,34 @@ def reconcile_started(now: datetime, context, limit: int = 100) -> int:
                 settled += _reconcile(attempt, now, context)
             except Exception:  # one bad row never stops the sweep or the batch after it
                 logger.exception("Could not reconcile attempt %s", attempt.idempotency_key)
+    for attempt in abandoned_payment.stranded(now, limit):
+        with processing_lock(attempt.subscription_id) as acquired:
+            if not acquired:
+                continue
+            try:
+                settled += _settle_stranded(attempt, now, context)
+            except Exception:
+                logger.exception("Could not settle attempt %s", attempt.idempotency_key)
     return settled
+
+
+def _settle_stranded(attempt: PaymentAttempt, now: datetime, context) -> int:
+    """An attempt of an abandoned cycle (abandoned_payment.stranded): paid, it is given back
+    (record_outcome); still open, its intent is closed."""
+    result = context.gateway.retrieve_charge(attempt.gateway_reference)
+    if not result.succeeded and attempt.status == AttemptStatus.ACTION_REQUIRED and (
+            result.outcome in (ChargeOutcome.DECLINED, ChargeOutcome.ACTION_REQUIRED)):
+        result = result if result.closed else close_intent(context.gateway, ChargeResult(
+            ChargeOutcome.DECLINED, reference=attempt.gateway_reference))
+        if result.outcome == ChargeOutcome.DECLINED:  # closed (close_intent answers SUCCEEDED
+            # when the customer paid first, UNKNOWN when it may still be paid)
+            abandoned_payment.close_left_open(attempt.pk, now)
+            return 1
+    if not result.succeeded:
+        return 0  # not answered (looked at again next time), or a refused refund's charge gone
+    outcome = record_outcome(attempt.subscription_id, attempt.cycle_id, attempt.pk, result, now,
+                             context)
+    return int(outcome.status != PENDING)
 
 
 def _reconcile(attempt: PaymentAttempt, now: datetime, context) -> int:

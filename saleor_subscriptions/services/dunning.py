@@ -4,7 +4,7 @@ failures that are not the card's fault are retried a few times, then the subscri
 Every function runs inside the caller's transaction on a locked subscription and cycle.
 """
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Callable, Optional
 
 from prices import Money
 
@@ -45,8 +45,11 @@ def set_status(subscription: Subscription, target: Status) -> Optional[str]:
     return previous
 
 
-def record_payment_failure(subscription, cycle, attempt, result, now: datetime, settings) -> str:
-    """A decline or an authentication request: past due, retry later or run the final action."""
+def record_payment_failure(subscription, cycle, attempt, result, now: datetime, settings,
+                           before_abandon: Optional[Callable[[], None]] = None) -> str:
+    """A decline or an authentication request: past due, retry later or run the final action.
+    `before_abandon`: called before the cycle is abandoned (its order removed or cancelled,
+    which Saleor tells plugins at once): an open intent is closed then, and may undo it all."""
     action_required = attempt.status == AttemptStatus.ACTION_REQUIRED
     cycle.attempt_count += 1
     cycle.first_failed_at = cycle.first_failed_at or now
@@ -59,6 +62,8 @@ def record_payment_failure(subscription, cycle, attempt, result, now: datetime, 
         previous = set_status(subscription, Status.PAST_DUE)
     elif subscription.status not in BILLABLE_STATUSES:
         # Cancelled or paused while this charge was in flight: nothing more to collect.
+        if before_abandon is not None:
+            before_abandon()
         abandoned = dict(abandon_cycle(subscription, cycle), abandoned=True)
     failure = record_event(
         subscription, EventType.PAYMENT_FAILED, date=now, order=cycle.order, amount=cycle_amount(cycle),
@@ -91,7 +96,7 @@ def record_payment_failure(subscription, cycle, attempt, result, now: datetime, 
         return "failed"
     _tell_staff(subscription, cycle, settings)
     _tell_customer(subscription, cycle, failure, None, settings, action_required)
-    apply_final_action(subscription, cycle, now, settings)
+    apply_final_action(subscription, cycle, now, settings, before_abandon)
     return "exhausted"
 
 
@@ -113,9 +118,12 @@ def _tell_customer(subscription, cycle, failure, retry_at, settings, action_requ
     )
 
 
-def apply_final_action(subscription, cycle, now: datetime, settings) -> None:
+def apply_final_action(subscription, cycle, now: datetime, settings,
+                       before_abandon: Optional[Callable[[], None]] = None) -> None:
     """Dunning is over: abandon the cycle (its unpaid draft order and the stock it held go, its
     credit comes back), then cancel or pause."""
+    if before_abandon is not None:
+        before_abandon()
     undone = abandon_cycle(subscription, cycle)
     action = settings.final_action
     record_event(

@@ -193,6 +193,16 @@ def notify_staff_of_refunded_payment(subscription: Subscription, cycle, *, amoun
         status=subscription.status)
 
 
+def notify_staff_of_unrefunded_payment(subscription: Subscription, cycle, *, amount,
+                                       reference: str, error: str, settings=None
+                                       ) -> Optional[CustomerNotice]:
+    """The gateway refused to refund a payment for an abandoned cycle: once per cycle."""
+    return notify_staff(
+        subscription, NoticeKind.STAFF_REFUND_FAILED, cycle.cycle_index, settings,
+        amount=money_text(amount.amount, amount.currency), payment_reference=reference,
+        error=error, cycle_index=cycle.cycle_index, status=subscription.status)
+
+
 def dispute_key(dispute_id: str, opened: bool) -> int:
     """(dispute, opened/closed) as the ledger's cycle column."""
     return subject_key("%s:%s" % (dispute_id, "opened" if opened else "closed"))

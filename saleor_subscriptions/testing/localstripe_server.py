@@ -84,11 +84,34 @@ def _refunded(refund) -> None:
     _send("charge.refunded", charge, payment_intent=refund.payment_intent)
 
 
+def _refusing_over_refunds(create):
+    """As Stripe: a refund for more than the charge's unrefunded amount is refused (localstripe
+    1.15 refunds any amount, any number of times)."""
+    def checked(**data):
+        reference = data.get("payment_intent")
+        charge = (resources.PaymentIntent._api_retrieve(reference).latest_charge
+                  if reference else resources.Charge._api_retrieve(data.get("charge")))
+        left = charge.amount - charge.amount_refunded if charge is not None else None
+        if left is None:
+            return create(**data)  # localstripe's own refusal (no payment to refund)
+        if left <= 0:
+            raise resources.UserError(400, "Charge %s has already been refunded." % charge.id,
+                                      {"code": "charge_already_refunded"})
+        wanted = resources.try_convert_to_int(data.get("amount"))
+        if wanted is not None and isinstance(wanted, int) and wanted > left:
+            raise resources.UserError(
+                400, "Refund amount (%d) is greater than unrefunded amount on charge (%d)"
+                % (wanted, left), {"code": "amount_too_large"})
+        return create(**data)
+    return checked
+
+
 def send_missing_webhooks() -> None:
     """Before localstripe.server is imported: its routes keep the functions they find then."""
     resources.PaymentIntent._api_create = _after(resources.PaymentIntent._api_create,
                                                  _intent_changed)
-    resources.Refund._api_create = _after(resources.Refund._api_create, _refunded)
+    resources.Refund._api_create = _after(_refusing_over_refunds(resources.Refund._api_create),
+                                          _refunded)
     extra = {
         "/v1/payment_intents/{id}/confirm": _intent_changed,
         "/v1/payment_intents/{id}/cancel": _intent_changed,

@@ -148,3 +148,32 @@ def test_an_intent_completed_just_before_the_final_cancel_is_recorded_once(renew
     assert payments[0].order.is_fully_paid()
     assert subscription.events.filter(type=EventType.RENEWED).count() == 1
     assert not subscription.events.filter(type=EventType.DUNNING_EXHAUSTED).exists()
+
+
+class WatchesTheOrder(CompletedBeforeTheCancel):
+    """Notes the renewal order's status when the intent is closed: Saleor's cancel_order tells
+    plugins and e-mails at once, so the order must not be cancelled before the close answers."""
+
+    order_id = None
+    seen = ()
+
+    def cancel_charge(self, reference):
+        from saleor.order.models import Order
+
+        self.seen += (Order.objects.get(pk=self.order_id).status,)
+        return super().cancel_charge(reference)
+
+
+def test_dunning_closes_the_intent_before_it_cancels_a_placed_unpaid_order(renewal):
+    from saleor.order.models import Order
+
+    subscription, card = dunning_about_to_give_up(renewal)
+    cycle = BillingCycle.objects.get(subscription=subscription, cycle_index=1)
+    # A renewal order placed unpaid, as renewals made them before they waited for the payment.
+    Order.objects.filter(pk=cycle.order_id).update(status="unfulfilled")
+    watching = gateway(renewal, WatchesTheOrder)
+    watching.order_id = cycle.order_id
+    watching.client_secret = PaymentAttempt.objects.get(subscription=subscription).client_secret
+    assert renewal.run(utc(2028, 3, 1, 11), gateway=watching) == {"renewed": 1}
+    assert watching.seen == ("unfulfilled",)
+    assert Order.objects.get(pk=cycle.order_id).status != "canceled"
