@@ -5,7 +5,11 @@ Kept in step by a trigger on the subscription table (migration 0021): every inse
 update of a column the forecast reads writes the row's old contribution (negated) and its new
 one as ForecastDelta rows, in the writer's own transaction, whatever code path wrote it (insert
 only: concurrent renewals never wait on each other). services/forecast_rollup.py adds the
-deltas into ForecastRollup before each read. Kept beside models.py, which imports it."""
+deltas into ForecastRollup before each read. Kept beside models.py, which imports it.
+
+A migration that alters, renames or drops a subscription column the trigger names must drop the
+trigger and its row function first and create them again after (PostgreSQL refuses to alter a
+column a trigger's WHEN names, and does not track the function's body)."""
 from django.db import models
 
 #: change_from of the rows without a scheduled price change
