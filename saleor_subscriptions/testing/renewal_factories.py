@@ -127,6 +127,16 @@ def make_subscription(plan, user, card: StripeCard, *, start: datetime, quantity
     return subscription
 
 
+def fake_card_subscriptions(plan, user, count: int, customer_prefix: str, *, start: datetime,
+                            shipping_method=None) -> list:
+    """`count` subscriptions as checkout leaves them, each its own Stripe customer
+    (`<customer_prefix>_<n>`) with a card the fake gateway always charges."""
+    return [make_subscription(plan, user, StripeCard("%s_%d" % (customer_prefix, number),
+                                                     "pm_fake_ok"),
+                              start=start, shipping_method=shipping_method)
+            for number in range(count)]
+
+
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
 

@@ -55,12 +55,9 @@ def gateway(settings):
 
 
 def due_subscriptions(renewal, count):
-    plan = renewal.plan()
-    return [rf.make_subscription(plan, renewal.customer, rf.StripeCard("cus_pool_%d" % number,
-                                                                       "pm_fake_ok"),
-                                 start=rf.utc(2028, 1, 29, 10),
-                                 shipping_method=renewal.shipping_method)
-            for number in range(count)]
+    return rf.fake_card_subscriptions(renewal.plan(), renewal.customer, count, "cus_pool",
+                                      start=rf.utc(2028, 1, 29, 10),
+                                      shipping_method=renewal.shipping_method)
 
 
 def test_charges_of_a_batch_are_in_flight_together_and_each_is_made_once(renewal, gateway):

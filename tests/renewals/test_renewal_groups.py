@@ -38,12 +38,9 @@ def gateway(settings):
 
 
 def due_subscriptions(renewal, count):
-    plan = renewal.plan()
-    return [rf.make_subscription(plan, renewal.customer, rf.StripeCard("cus_group_%d" % number,
-                                                                       "pm_fake_ok"),
-                                 start=rf.utc(2028, 1, 29, 10),
-                                 shipping_method=renewal.shipping_method)
-            for number in range(count)]
+    return rf.fake_card_subscriptions(renewal.plan(), renewal.customer, count, "cus_group",
+                                      start=rf.utc(2028, 1, 29, 10),
+                                      shipping_method=renewal.shipping_method)
 
 
 def spy(monkeypatch, name):

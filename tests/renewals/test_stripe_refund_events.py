@@ -50,25 +50,31 @@ def test_a_staff_refund_is_not_recorded_again_by_its_charge_refunded_event(renew
     assert subscription.events.filter(type=EventType.REFUNDED).count() == 1
 
 
-def test_the_event_arriving_before_our_refund_is_recorded_waits_for_it(renewal, client,
-                                                                       monkeypatch):
-    """The race: Stripe sends charge.refunded as soon as it refunds, before the request that
-    asked for the refund has written Saleor's REFUND transaction (or committed)."""
-    subscription, cycle, payment = _renewed(renewal)
+def _refund_as_the_event_arrives(monkeypatch, client, subscription, cycle, event_id, charge):
+    """Staff refund 5.00; Stripe's charge.refunded (the `charge()` it sends) arrives as soon as
+    Stripe has refunded, before our request has recorded the refund. Its answer."""
     answers = []
     stripe_refund = StripeGateway.refund
 
     def refund_then_event_arrives(gateway, reference, amount, idempotency_key):
         result = stripe_refund(gateway, reference, amount, idempotency_key)
-        answers.append(post(client, event("evt_early", "charge.refunded",
-                                          _charge(renewal, payment))))
+        answers.append(post(client, event(event_id, "charge.refunded", charge())))
         return result
 
     monkeypatch.setattr(StripeGateway, "refund", refund_then_event_arrives)
     refund.refund(subscription.pk, Actor(), DUE, cycle.order_id, Decimal("5.00"))
     monkeypatch.undo()
-
     (early,) = answers
+    return early
+
+
+def test_the_event_arriving_before_our_refund_is_recorded_waits_for_it(renewal, client,
+                                                                       monkeypatch):
+    """The race: Stripe sends charge.refunded as soon as it refunds, before the request that
+    asked for the refund has written Saleor's REFUND transaction (or committed)."""
+    subscription, cycle, payment = _renewed(renewal)
+    early = _refund_as_the_event_arrives(monkeypatch, client, subscription, cycle, "evt_early",
+                                         lambda: _charge(renewal, payment))
     assert early.status_code == 503  # not handled: Stripe sends it again
     row = StripeWebhookEvent.objects.get(stripe_id="evt_early")
     assert row.processed_at is None
@@ -138,20 +144,9 @@ def test_without_embedded_refunds_the_event_waits_for_our_own_refund(renewal, cl
     """The charge's refunds are listed at Stripe and each goes through the same by-id check:
     ours not yet recorded -> 503, nothing written; sent again once recorded -> nothing more."""
     subscription, cycle, payment = _renewed(renewal)
-    answers = []
-    stripe_refund = StripeGateway.refund
-
-    def refund_then_event_arrives(gateway, reference, amount, idempotency_key):
-        result = stripe_refund(gateway, reference, amount, idempotency_key)
-        answers.append(post(client, event("evt_bare_early", "charge.refunded",
-                                          _charge_without_refunds(renewal, payment))))
-        return result
-
-    monkeypatch.setattr(StripeGateway, "refund", refund_then_event_arrives)
-    refund.refund(subscription.pk, Actor(), DUE, cycle.order_id, Decimal("5.00"))
-    monkeypatch.undo()
-
-    (early,) = answers
+    early = _refund_as_the_event_arrives(monkeypatch, client, subscription, cycle,
+                                         "evt_bare_early",
+                                         lambda: _charge_without_refunds(renewal, payment))
     assert early.status_code == 503
     assert StripeWebhookEvent.objects.get(stripe_id="evt_bare_early").processed_at is None
     assert post(client, event("evt_bare_early", "charge.refunded",
