@@ -144,6 +144,29 @@ def test_an_upgrade_completed_later_is_recorded_once_by_the_webhook(
     assert_upgraded_once(plugin_on, basic, tiers)
 
 
+def test_an_upgrade_left_awaiting_authentication_before_fails_once(customer_api, basic, tiers,  # noqa: F811
+                                                                  stripe3ds, plugin_on):
+    """What the old code left: the attempt ACTION_REQUIRED with its PAYMENT_FAILED event written
+    already. The customer's failed authentication closes it without a second failure."""
+    from saleor_subscriptions.saleor_adapter.orders import cancel_unpaid_order
+    from saleor_subscriptions.services.events import record_event
+
+    attempt = pending_upgrade(customer_api, basic, tiers, stripe3ds)
+    cancel_unpaid_order(attempt.order)
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.ACTION_REQUIRED)
+    record_event(basic, "payment_failed", date=LATER, order=attempt.order, purpose="proration")
+    (intent,) = rf.payment_intents(plugin_on.url, KEY, basic.customer_reference)
+    rf.complete_authentication(plugin_on.url, intent["client_secret"], success=False)
+    failed = dict(succeeded_event(1, attempt), type="payment_intent.payment_failed")
+
+    answer = stripe_webhooks.receive(failed, LATER, renewals.make_context())
+    assert answer.startswith(stripe_webhooks.RECORDED)
+    assert attempt_of(basic).status == AttemptStatus.FAILED
+    assert basic.events.filter(type="payment_failed").count() == 1
+    assert Subscription.objects.get(pk=basic.pk).plan == tiers["basic"]
+    assert not captured(basic)
+
+
 def test_a_pending_upgrade_left_open_is_closed_by_the_sweep(customer_api, basic, tiers,  # noqa: F811
                                                             stripe3ds, plugin_on):
     pending_upgrade(customer_api, basic, tiers, stripe3ds)

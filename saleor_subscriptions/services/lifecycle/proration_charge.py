@@ -105,8 +105,11 @@ def record_outcome(attempt_id: int, result: ChargeResult, now: datetime, context
                     customer_reference=subscription.customer_reference, card=result.card)
             _apply(subscription, attempt, now)
             return SUCCEEDED
+        left_open = attempt.status == AttemptStatus.ACTION_REQUIRED
         attempt.status = AttemptStatus.FAILED  # declined, or its intent is closed now
         attempt.save()
+        if left_open:
+            return FAILED  # its order cancelled and its failure written when it was left open
         cancel_unpaid_order(attempt.order)
         record_event(subscription, EventType.PAYMENT_FAILED, date=now, order=attempt.order,
                      amount=amount, purpose=charging.PRORATION, code=result.error_code,
