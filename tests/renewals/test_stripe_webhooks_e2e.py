@@ -55,7 +55,10 @@ def test_a_dashboard_refund_is_recorded_and_our_own_is_not_counted_twice(
     stripe.Refund.create(payment_intent=payment.token, amount=500)  # in Stripe's dashboard
     assert wait_for(lambda: _refunds(payment) == [Decimal("5.00")])
     refund.refund(subscription.pk, Actor(), DUE, cycle.order_id, Decimal("3.00"))  # ours
-    events = StripeWebhookEvent.objects.filter(type="charge.refunded")
+    # localstripe lives for the session: a refund of an earlier test may still be delivered
+    # here, and is answered as not ours. Only this payment's two events count.
+    events = StripeWebhookEvent.objects.filter(type="charge.refunded").exclude(
+        result="nothing_to_do: not our payment")
     assert wait_for(lambda: events.filter(processed_at__isnull=False).count() == 2)
 
     assert sorted(events.values_list("result", flat=True)) == [
