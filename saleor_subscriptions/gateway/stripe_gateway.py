@@ -161,7 +161,7 @@ class StripeGateway(PaymentGateway):
             )
         except stripe.error.StripeError as error:
             return RefundResult(succeeded=False, error_message=_message(error))
-        succeeded = refund.get("status") in ("succeeded", "pending")
+        succeeded = refund.get("status") in REFUND_STATUSES
         return RefundResult(succeeded=succeeded, reference=refund["id"],
                             error_message="" if succeeded else str(refund.get("status")))
 

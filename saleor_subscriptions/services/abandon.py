@@ -125,13 +125,15 @@ def closed_intents_kept(now):
     except BaseException:
         if closed:
             try:
-                _keep_closed(closed, now)
+                keep_closed(closed, now)
             except Exception:  # the original error is the one to report
                 logger.exception("Could not record the closed intents of attempts %s", closed)
         raise
 
 
-def _keep_closed(attempt_ids: List[int], now) -> None:
+def keep_closed(attempt_ids: List[int], now, message: str = CLOSED_UNDONE) -> None:
+    """The attempts whose intent is closed at the gateway fail, in a transaction of their own
+    (unless recorded meanwhile)."""
     from ..models import PaymentAttempt, Subscription
 
     with transaction.atomic():
@@ -143,5 +145,5 @@ def _keep_closed(attempt_ids: List[int], now) -> None:
             if attempt.status != AttemptStatus.ACTION_REQUIRED:
                 continue  # recorded meanwhile (a webhook saw it completed or closed)
             attempt.status, attempt.finished_at = AttemptStatus.FAILED, now
-            attempt.error_code, attempt.error_message = CHARGE_CANCELED, CLOSED_UNDONE
+            attempt.error_code, attempt.error_message = CHARGE_CANCELED, message
             attempt.save()

@@ -13,8 +13,6 @@ needed for the money to go back.
 """
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Q
 from prices import Money
 
 from ..gateway.interface import ChargeResult
@@ -28,10 +26,19 @@ REFUND_FAILED = "refund_failed"
 RETRY_DELAY = timedelta(minutes=5)
 
 
+LEFT_OPEN_CLOSED = "Closed at the gateway by the sweep: its cycle was abandoned."
+
+
 def is_lost(attempt: PaymentAttempt, cycle: BillingCycle) -> bool:
     """A renewal attempt closed (FAILED) with its cycle abandoned: a success arriving for it
     would be dropped by the open-attempt rule, so it is looked at here."""
     return attempt.status == AttemptStatus.FAILED and cycle.status == CycleStatus.ABANDONED
+
+
+def lost_attempts():
+    """is_lost, as a query."""
+    return PaymentAttempt.objects.filter(status=AttemptStatus.FAILED,
+                                         cycle__status=CycleStatus.ABANDONED)
 
 
 def refund_key(attempt: PaymentAttempt) -> str:
@@ -98,10 +105,10 @@ def stranded(now: datetime, limit: int):
     """For the renewal sweep (charging.reconcile_started): attempts of abandoned cycles whose
     money may be kept with no webhook left to tell — a give-back the gateway refused (tried
     again after RETRY_DELAY), an intent left open (it may be paid, or must be closed)."""
+    left_open = PaymentAttempt.objects.filter(status=AttemptStatus.ACTION_REQUIRED,
+                                              cycle__status=CycleStatus.ABANDONED)
     return list(
-        PaymentAttempt.objects.filter(cycle__status=CycleStatus.ABANDONED)
-        .filter(Q(status=AttemptStatus.ACTION_REQUIRED)
-                | Q(status=AttemptStatus.FAILED, error_code=REFUND_FAILED))
+        (left_open | lost_attempts().filter(error_code=REFUND_FAILED))
         .exclude(error_code=REFUND_FAILED, finished_at__gt=now - RETRY_DELAY)
         .exclude(gateway_reference="")
         .select_related("subscription").order_by("pk")[:limit])
@@ -109,8 +116,6 @@ def stranded(now: datetime, limit: int):
 
 def close_left_open(attempt_id: int, now: datetime) -> None:
     """Its intent is closed unpaid: the attempt of the abandoned cycle fails."""
-    with transaction.atomic():
-        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
-        if attempt.status == AttemptStatus.ACTION_REQUIRED:
-            attempt.status, attempt.finished_at = AttemptStatus.FAILED, now
-            attempt.save(update_fields=["status", "finished_at"])
+    from .abandon import keep_closed
+
+    keep_closed([attempt_id], now, message=LEFT_OPEN_CLOSED)

@@ -18,14 +18,13 @@ from ..gateway.interface import ChargeOutcome
 from ..models import (
     AttemptStatus,
     BillingCycle,
-    CycleStatus,
     EventType,
     PaymentAttempt,
     Subscription,
 )
 from ..stripe_webhook_models import StripeWebhookEvent
 from . import charging
-from .abandoned_payment import is_lost
+from .abandoned_payment import is_lost, lost_attempts
 from .events import record_event
 from .outcomes import PENDING
 
@@ -73,9 +72,7 @@ def _open_attempt(facts):
     if attempt is None and facts.idempotency_key:
         attempt = attempts.filter(idempotency_key=facts.idempotency_key).first()
     if attempt is None:
-        attempt = PaymentAttempt.objects.filter(
-            gateway_reference=facts.reference, status=AttemptStatus.FAILED,
-            cycle__status=CycleStatus.ABANDONED).first()
+        attempt = lost_attempts().filter(gateway_reference=facts.reference).first()
     return attempt
 
 
