@@ -36,6 +36,9 @@ from .outcomes import FAILED, PENDING, RENEWED, SKIPPED, RenewalOutcome
 
 logger = logging.getLogger(__name__)
 
+#: the outcome's detail when the attempt's outcome was recorded before (nothing written now)
+ALREADY_RECORDED = "already_recorded"
+
 #: PaymentAttempt.purpose values
 RENEWAL = "renewal"
 PRORATION = "proration"
@@ -260,7 +263,7 @@ def _record_outcome(subscription_id, cycle_id, attempt_id, result: ChargeResult,
         lost = result.succeeded and abandoned_payment.is_lost(attempt, cycle)
         if attempt.status not in (AttemptStatus.STARTED, AttemptStatus.ACTION_REQUIRED) and (
                 not lost):
-            outcome.status, outcome.detail = SKIPPED, "already_recorded"
+            outcome.status, outcome.detail = SKIPPED, ALREADY_RECORDED
             return outcome
         if result.succeeded and cycle.status == CycleStatus.ABANDONED:
             # No order to place it on, nothing owed: given back (services/abandoned_payment).

@@ -117,6 +117,8 @@ def intent_changed(event: dict, now: datetime, context) -> str:
                                               attempt.pk, result, now, context)
             if outcome.status == PENDING:  # a payment not settled yet (a refund refused)
                 return RETRY + ": %s" % outcome.detail
+            if outcome.detail == charging.ALREADY_RECORDED:
+                return NOTHING_TO_DO + ": already recorded"
     return "%s: %s" % (RECORDED, result.outcome.value)
 
 

@@ -75,6 +75,13 @@ def test_cancelling_closes_the_open_intent_then_abandons_the_cycle(renewal, cust
     cycle = cycle_of(subscription)
     assert cycle.status == "abandoned" and cycle.order_id is None
 
+    # Stripe then tells of the intent it closed: nothing more to record, and it says so.
+    events = subscription.events.count()
+    closed = dict(succeeded_event(1, attempt), type="payment_intent.payment_failed")
+    answer = stripe_webhooks.receive(closed, utc(2028, 3, 2), renewal.context())
+    assert answer.startswith(stripe_webhooks.NOTHING_TO_DO)
+    assert subscription.events.count() == events
+
 
 def test_an_intent_completed_before_the_cancel_is_the_renewals_payment(renewal, customer_api,
                                                                        monkeypatch):
