@@ -10,7 +10,7 @@ Three layers, each cheap:
 """
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Iterator, List
+from typing import Iterator, List, Sequence
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -101,16 +101,26 @@ def has_due(now: datetime) -> bool:
 @contextmanager
 def processing_lock(subscription_id: int) -> Iterator[bool]:
     """Hold the subscription's advisory lock; yields False when another worker holds it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_lock(%s, %s)", [_ADVISORY_NAMESPACE, subscription_id]
-        )
-        acquired = cursor.fetchone()[0]
+    acquired = bool(lock_many([subscription_id]))
     try:
         yield acquired
     finally:
         if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_unlock(%s, %s)", [_ADVISORY_NAMESPACE, subscription_id]
-                )
+            unlock_many([subscription_id])
+
+
+def lock_many(ids: Sequence[int]) -> List[int]:
+    """Take the subscriptions' advisory locks (one statement): the ids whose lock this
+    connection now holds; the others are held by another worker."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM unnest(%s::integer[]) AS id WHERE pg_try_advisory_lock(%s, id)",
+            [list(ids), _ADVISORY_NAMESPACE])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def unlock_many(ids: Sequence[int]) -> None:
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, id) FROM unnest(%s::integer[]) AS id",
+                           [_ADVISORY_NAMESPACE, list(ids)])

@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from typing import Dict, List, Sequence
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from prices import Money
@@ -50,29 +50,6 @@ from .stalls import bills_once
 logger = logging.getLogger(__name__)
 
 
-# -- advisory locks, a group at a time ----------------------------------------------------------
-
-
-def _lock_many(ids: Sequence[int]) -> List[int]:
-    """claiming.processing_lock for many: the ids whose lock this connection now holds."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM unnest(%s::integer[]) AS id WHERE pg_try_advisory_lock(%s, id)",
-            [list(ids), claiming._ADVISORY_NAMESPACE])
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _unlock_many(ids: Sequence[int]) -> None:
-    if ids:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, id) FROM unnest(%s::integer[]) AS id",
-                           [claiming._ADVISORY_NAMESPACE, list(ids)])
-
-
-def _unlock_one(subscription_id: int) -> None:
-    _unlock_many([subscription_id])
-
-
 # -- steps 1-2 ----------------------------------------------------------------------------------
 
 
@@ -85,12 +62,12 @@ def begin_many(ids: Sequence[int], now: datetime, context: RenewalContext) -> li
     if len(ids) > 1:
         locked = []
         try:
-            locked = _lock_many(ids)
+            locked = claiming.lock_many(ids)
             done = _begin_plain(locked, now, context)
         except Exception:  # rolled back whole: each goes the one-at-a-time way
             logger.exception("A renewal group's start failed; its renewals go one at a time")
             done = {}
-        _unlock_many([sid for sid in locked if sid not in done])
+        claiming.unlock_many([sid for sid in locked if sid not in done])
     return [done[sid] if sid in done else renewals.begin(sid, now, context) for sid in ids]
 
 
@@ -141,7 +118,7 @@ def _begin_plain(ids: List[int], now: datetime, context: RenewalContext) -> dict
         request = charging.charge_request(row, attempt, cycle_index=str(cycle.cycle_index),
                                           order=str(cycle.order_id))
         locks = ExitStack()
-        locks.callback(_unlock_one, row.pk)
+        locks.callback(claiming.unlock_many, [row.pk])
         begun[row.pk] = renewals.InFlight(row.pk, cycle, (attempt.pk, request, False), locks)
     return begun
 
@@ -200,7 +177,7 @@ def complete_many(answered: list, now: datetime, context: RenewalContext) -> lis
             done = {}
         ids = [flight.subscription_id for flight, _result in candidates
                if flight.subscription_id in done]
-        _unlock_many(ids)
+        claiming.unlock_many(ids)
         for flight, _result in candidates:
             if flight.subscription_id in done:
                 flight.locks.pop_all()  # released above
