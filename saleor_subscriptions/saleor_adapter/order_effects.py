@@ -17,7 +17,6 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from saleor.account import CustomerEvents
-from saleor.account import events as account_events
 from saleor.account.models import CustomerEvent
 from saleor.core import analytics
 from saleor.order import OrderEvents, events
@@ -76,12 +75,8 @@ class OrderEffects:
         self._run_hook("order_created", order)
 
     def order_fully_paid(self, order) -> None:
-        """As saleor.order.actions.handle_fully_paid_order."""
-        events.order_fully_paid_event(order=order)
-        if order.get_customer_email():
-            events.email_sent_event(
-                order=order, user=None, email_type=events.OrderEventsEmails.PAYMENT
-            )
+        """As saleor.order.actions.handle_fully_paid_order (its two events in one INSERT)."""
+        OrderEvent.objects.bulk_create(_fully_paid_rows(order))
         self._after_fully_paid(order)
 
     def orders_placed_and_paid(self, placed) -> None:
@@ -94,8 +89,7 @@ class OrderEffects:
             customer_events.extend(_customer_placed_rows(order, user))
             order_events.extend(_placed_rows(order, user, note))
             if paid:
-                order_events.append(OrderEvent(order=order, type=OrderEvents.ORDER_FULLY_PAID))
-                order_events.extend(_payment_email_rows(order))
+                order_events.extend(_fully_paid_rows(order))
         CustomerEvent.objects.bulk_create(customer_events)
         OrderEvent.objects.bulk_create(order_events)
         for order, _user, _note, paid in placed:
@@ -143,7 +137,7 @@ class OrderEffects:
 def _placed_with_note(order, user, note: str) -> None:
     """Saleor's order_created_event and a system note (order_note_added_event without a user),
     in one INSERT: the renewal hot path keeps its query budget."""
-    account_events.customer_placed_order_event(user=user, order=order)
+    CustomerEvent.objects.bulk_create(_customer_placed_rows(order, user))
     OrderEvent.objects.bulk_create(_placed_rows(order, user, note))
 
 
@@ -162,14 +156,16 @@ def _customer_placed_rows(order, user) -> list:
     return [CustomerEvent(user=user, order=order, type=CustomerEvents.PLACED_ORDER)]
 
 
-def _payment_email_rows(order) -> list:
-    """events.email_sent_event's row for the payment e-mail (user None), not saved."""
+def _fully_paid_rows(order) -> list:
+    """events.order_fully_paid_event's row and email_sent_event's for the payment e-mail
+    (user None, when the order has an e-mail), not saved."""
+    rows = [OrderEvent(order=order, type=OrderEvents.ORDER_FULLY_PAID)]
     email = order.get_customer_email()
-    if not email:
-        return []
-    return [OrderEvent(order=order, type=OrderEvents.EMAIL_SENT,
-                       parameters={"email": email,
-                                   "email_type": events.OrderEventsEmails.PAYMENT})]
+    if email:
+        rows.append(OrderEvent(order=order, type=OrderEvents.EMAIL_SENT,
+                               parameters={"email": email,
+                                           "email_type": events.OrderEventsEmails.PAYMENT}))
+    return rows
 
 
 def _has_digital_product_type(order) -> bool:
