@@ -41,7 +41,7 @@ from ..models import (
     PaymentAttempt,
     Subscription,
 )
-from . import charging, claiming, plans
+from . import charging, claiming
 from .bulk_sql import update_rows
 from .events import record_events
 from .outcomes import RENEWED, RenewalContext, RenewalOutcome
@@ -94,7 +94,7 @@ def _begin_plain(ids: List[int], now: datetime, context: RenewalContext) -> dict
         if not stocked:
             return {}
         plain, stock = [row for row, _plan in stocked], [plan for _row, plan in stocked]
-        cycles = [_new_cycle(row, now) for row in plain]
+        cycles = [renewals.new_cycle(row, now) for row in plain]
         orders = batch_orders.create_renewal_orders(
             [(row, cycle.cycle_index, plan) for row, cycle, plan in zip(plain, cycles, stock)],
             context.order_effects())
@@ -145,18 +145,6 @@ def _is_plain(subscription: Subscription, now: datetime, settings) -> bool:
     except OrderBlocked:
         return False
     return True
-
-
-def _new_cycle(subscription: Subscription, now: datetime) -> BillingCycle:
-    from . import renewals
-
-    start, end = renewals.next_period(subscription)
-    return BillingCycle(
-        subscription=subscription, cycle_index=subscription.cycle_index + 1,
-        period_start=start, period_end=end, currency=subscription.currency,
-        next_retry_at=now, created_at=now, status=CycleStatus.PENDING,
-        amount=plans.next_cycle_unit_price(subscription).amount * subscription.quantity,
-    )
 
 
 # -- step 4 -------------------------------------------------------------------------------------

@@ -242,6 +242,17 @@ def open_cycle(subscription: Subscription, rows=None) -> Optional[BillingCycle]:
     return next((row for row in rows if row.status in OPEN_CYCLE_STATUSES), None)
 
 
+def new_cycle(subscription: Subscription, now: datetime) -> BillingCycle:
+    """The subscription's next cycle, not saved: its next period, at its next price."""
+    start, end = next_period(subscription)
+    return BillingCycle(
+        subscription=subscription, cycle_index=subscription.cycle_index + 1,
+        period_start=start, period_end=end, currency=subscription.currency,
+        next_retry_at=now, created_at=now, status=CycleStatus.PENDING,
+        amount=plans.next_cycle_unit_price(subscription).amount * subscription.quantity,
+    )
+
+
 def next_period(subscription: Subscription):
     """(start, end) of the period that starts at next_billing_at, on the anchor's grid."""
     start = subscription.next_billing_at
@@ -319,11 +330,7 @@ def _create_cycle(subscription, now, rows=None, settings=None) -> BillingCycle:
     created = cycle is None
     if created:
         # Inserted once its order is attached (or its failure recorded): one write, not two.
-        cycle = BillingCycle(
-            subscription=subscription, cycle_index=index, period_start=start, period_end=end,
-            currency=subscription.currency, next_retry_at=now, created_at=now,
-            amount=plans.next_cycle_unit_price(subscription).amount * subscription.quantity,
-        )
+        cycle = new_cycle(subscription, now)
     cycle.created_now = created  # read by charging.start_attempt: no earlier attempts to look up
     if not created and cycle.status == CycleStatus.ABANDONED:
         # Reactivated after dunning gave up on this period: bill it afresh.
